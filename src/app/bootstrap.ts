@@ -1,0 +1,136 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from 'pino';
+import type IORedis from 'ioredis';
+import type { Config } from '../config/config';
+import type { AppDeps } from '../auth/context';
+import { Authenticator } from '../auth/authenticator';
+import { JwtSigner } from '../auth/jwt';
+import { SecretBox } from '../auth/secret-box';
+import { initOrm, migrate, type Orm } from '../db/orm';
+import { JobQueues } from '../jobs/job-queues';
+import { startWorkers, type RunningWorkers } from '../jobs/workers';
+import { createLogger } from '../observability/logger';
+import { Metrics } from '../observability/metrics';
+import { buildAppSchema } from '../schema/build-schema';
+import { boardRoutes } from './board.routes';
+import { errorHandler } from './error.middleware';
+import { createGraphQLServer } from './graphql-server';
+import { healthRoutes } from './health.routes';
+import { metricsRoutes } from './metrics.routes';
+import { RequestRateLimiter } from './rate-limit';
+import { bullConnection, createRedis } from './redis';
+import { requestContext } from './request-context.middleware';
+
+export interface BootstrapOptions {
+  logger?: Logger;
+  /** Apply pending migrations first (default true). */
+  migrate?: boolean;
+}
+
+/** Handles to a running app, for main.ts and for tests that start the real thing. */
+export interface App {
+  config: Config;
+  url: string;
+  httpServer: Server;
+  orm: Orm;
+  redis: IORedis;
+  queues: JobQueues;
+  metrics: Metrics;
+  log: Logger;
+  deps: AppDeps;
+  /** Graceful: stop accepting, finish in-flight requests and jobs, close sockets and connections. */
+  close(): Promise<void>;
+}
+
+export async function bootstrap(config: Config, options: BootstrapOptions = {}): Promise<App> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const orm = await initOrm({
+    url: config.database.url,
+    poolMax: config.database.poolMax,
+    logger: (message) => log.debug({ source: 'mikro-orm' }, message),
+  });
+  const cleanups: (() => Promise<unknown>)[] = [() => orm.close()];
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrate(orm);
+      if (applied.length) log.info({ applied }, 'migrations applied');
+    }
+    const redis = createRedis(config.redis.url, 'app');
+    cleanups.unshift(() => redis.quit().catch(() => redis.disconnect()));
+    redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
+
+    const metrics = new Metrics();
+    // Hash-tagged so every key of ours lands in one Redis Cluster slot (BullMQ's Lua scripts need it).
+    const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`);
+    cleanups.unshift(() => queues.close());
+    const deps: AppDeps = {
+      orm,
+      jwt: new JwtSigner(config.auth.jwtSecret, config.auth.jwtTtlSeconds),
+      secrets: new SecretBox(config.auth.encryptionKey),
+      refreshTtlDays: config.auth.refreshTtlDays,
+      queues,
+    };
+
+    let workers: RunningWorkers | null = null;
+    if (config.role !== 'api') {
+      workers = startWorkers(bullConnection(config.redis.url), queues.prefix, { orm, log }, metrics);
+      cleanups.unshift(() => workers!.close());
+      await queues.registerSchedules();
+    }
+
+    let shuttingDown = false;
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', 'loopback');
+    const httpServer = createServer(app);
+    app.use(requestContext(log, metrics));
+    app.use(healthRoutes(orm, redis, () => shuttingDown));
+    app.use(metricsRoutes(metrics, queues));
+
+    let graphql: Awaited<ReturnType<typeof createGraphQLServer>> | null = null;
+    if (config.role !== 'worker') {
+      graphql = await createGraphQLServer({
+        httpServer,
+        schema: await buildAppSchema(),
+        config,
+        deps,
+        authenticator: new Authenticator(orm, deps.jwt, config.auth.adminToken),
+        rateLimiter: new RequestRateLimiter(redis, `${config.redis.prefix}:rate`, config.auth.rateLimitPerMinute),
+        metrics,
+        log,
+      });
+      app.use(graphql.router);
+      app.use(boardRoutes(queues, config.auth.adminToken));
+    }
+    app.use((_req, res) => {
+      res.status(404).json({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+    });
+    app.use(errorHandler());
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}`;
+    log.info({ url, role: config.role }, 'listening');
+
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        shuttingDown = true;
+        if (graphql) await graphql.stop(); // stops accepting, drains HTTP, closes WebSockets
+        else await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        for (const cleanup of cleanups) await cleanup();
+        log.info('stopped');
+      })());
+
+    return { config, url, httpServer, orm, redis, queues, metrics, log, deps, close };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { EntityManager } from '../db/entity-manager';
+import type { Orm } from '../db/orm';
+import type { JobQueues } from '../jobs/job-queues';
+import type { JwtSigner } from './jwt';
+import type { SecretBox } from './secret-box';
+import type { Viewer } from './viewer';
+
+/** Long-lived collaborators that resolvers hand to services. Built once in bootstrap. */
+export interface AppDeps {
+  orm: Orm;
+  jwt: JwtSigner;
+  secrets: SecretBox;
+  refreshTtlDays: number;
+  queues: JobQueues;
+}
+
+/** Per request (HTTP) or per operation (WebSocket). */
+export interface GraphQLContext {
+  requestId: string;
+  log: Logger;
+  viewer: Viewer | null;
+  /** Tenant-scoped to the viewer's organization; fails closed for anonymous callers. */
+  em: EntityManager;
+  deps: AppDeps;
+}

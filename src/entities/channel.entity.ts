@@ -1,0 +1,65 @@
+import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { TenantEntity } from './tenant.entity';
+
+/** Meta's phone number quality rating. */
+export enum QualityRating {
+  GREEN = 'GREEN',
+  YELLOW = 'YELLOW',
+  RED = 'RED',
+  UNKNOWN = 'UNKNOWN',
+}
+
+/** Meta's messaging limit: unique users outside a service window per 24 h. */
+export enum MessagingLimitTier {
+  TIER_50 = 'TIER_50',
+  TIER_250 = 'TIER_250',
+  TIER_1K = 'TIER_1K',
+  TIER_2K = 'TIER_2K',
+  TIER_10K = 'TIER_10K',
+  TIER_100K = 'TIER_100K',
+  UNLIMITED = 'UNLIMITED',
+  NOT_SET = 'NOT_SET',
+}
+
+registerEnumType(QualityRating, { name: 'QualityRating' });
+registerEnumType(MessagingLimitTier, { name: 'MessagingLimitTier' });
+
+/** One WhatsApp business phone number. Inbound webhooks are routed here by `phoneNumberId`. */
+@ObjectType()
+@Entity()
+export class Channel extends TenantEntity<'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name'> {
+  @Field({ description: "Meta's phone_number_id" })
+  @Unique()
+  @Property({ length: 64 })
+  phoneNumberId!: string;
+
+  @Field({ description: 'WhatsApp Business Account id' })
+  @Property({ length: 64 })
+  wabaId!: string;
+
+  @Field()
+  @Property({ length: 32 })
+  displayPhoneNumber!: string;
+
+  @Field(() => String, { nullable: true })
+  @Property({ length: 200, nullable: true })
+  name?: string | null;
+
+  /** AES-256-GCM ciphertext of the Graph API token (see auth/secret-box.ts); never exposed. */
+  @Property({ type: 'text', hidden: true })
+  accessTokenEncrypted!: string;
+
+  @Field(() => QualityRating)
+  @Enum({ items: () => QualityRating, nativeEnumName: 'quality_rating' })
+  qualityRating: QualityRating = QualityRating.UNKNOWN;
+
+  @Field(() => MessagingLimitTier)
+  @Enum({ items: () => MessagingLimitTier, nativeEnumName: 'messaging_limit_tier' })
+  messagingLimitTier: MessagingLimitTier = MessagingLimitTier.NOT_SET;
+
+  /** Messages a second Meta allows this number (80 by default, up to 1,000). */
+  @Field(() => Int)
+  @Property({ type: 'integer' })
+  throughputPerSecond: number = 80;
+}

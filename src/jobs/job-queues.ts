@@ -1,0 +1,52 @@
+import { Queue, QueueEvents, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { QUEUE_DEFAULTS, QUEUE_NAMES, SCHEDULES, type JobData, type JobName, type QueueName } from './queues';
+
+/** Producer side of every queue. One instance per process. */
+export class JobQueues {
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly events = new Map<QueueName, QueueEvents>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    readonly prefix: string,
+  ) {
+    for (const name of QUEUE_NAMES) {
+      this.queues.set(name, new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_DEFAULTS[name].jobOptions }));
+    }
+  }
+
+  get(name: QueueName): Queue {
+    return this.queues.get(name)!;
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+
+  add<Q extends QueueName, N extends JobName<Q>>(queue: Q, name: N, data: JobData<Q, N>, options?: JobsOptions) {
+    return this.get(queue).add(name, data, options);
+  }
+
+  /** Completion events of a queue, opened on first use (each holds a blocking Redis connection). */
+  async eventsOf(name: QueueName): Promise<QueueEvents> {
+    let events = this.events.get(name);
+    if (!events) {
+      events = new QueueEvents(name, { connection: this.connection, prefix: this.prefix });
+      this.events.set(name, events);
+      await events.waitUntilReady();
+    }
+    return events;
+  }
+
+  /** Idempotent: a scheduler id is upserted, so every process may call this at start. */
+  async registerSchedules(): Promise<void> {
+    for (const schedule of SCHEDULES) {
+      await this.get(schedule.queue).upsertJobScheduler(schedule.id, { every: schedule.every }, { name: schedule.name, data: {} });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.events.values()].map((events) => events.close()));
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
+}

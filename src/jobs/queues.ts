@@ -1,0 +1,50 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every queue, its job payloads and its defaults, in one table. Payloads carry ids and small
+ * values only; handlers re-read state, so a rerun is harmless. `requestId` ties a job's logs to
+ * the request that caused it.
+ */
+export interface JobPayloads {
+  system: { probe: { delayMs: number; requestId?: string } };
+  maintenance: { 'purge-expired-sessions': { requestId?: string } };
+}
+
+export type QueueName = keyof JobPayloads;
+export type JobName<Q extends QueueName> = keyof JobPayloads[Q] & string;
+export type JobData<Q extends QueueName, N extends JobName<Q>> = JobPayloads[Q][N];
+
+/** What a probe job returns. */
+export type ProbeResult = { processedBy: string; startedAt: string; finishedAt: string };
+
+export const MAX_PROBE_DELAY_MS = 60_000;
+
+export interface QueueDefaults {
+  /** Jobs one worker process runs at once. */
+  concurrency: number;
+  /** BullMQ options for every job added to the queue. */
+  jobOptions: JobsOptions;
+}
+
+export const QUEUE_DEFAULTS: Record<QueueName, QueueDefaults> = {
+  system: {
+    concurrency: 4,
+    jobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400 } },
+  },
+  maintenance: {
+    concurrency: 1,
+    jobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+      removeOnComplete: { age: 86_400, count: 1000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
+};
+
+export const QUEUE_NAMES = Object.keys(QUEUE_DEFAULTS) as QueueName[];
+
+/** Repeatable jobs, registered idempotently by scheduler id at start. */
+export const SCHEDULES = [
+  { id: 'purge-expired-sessions', queue: 'maintenance', name: 'purge-expired-sessions', every: 3_600_000 },
+] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

@@ -1,0 +1,17 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { ApiKeyResolver } from './api-key.resolver';
+import { ChannelResolver } from './channel.resolver';
+import { OperationsResolver } from './operations.resolver';
+import { OrganizationResolver } from './organization.resolver';
+import { SessionResolver } from './session.resolver';
+import { UserResolver } from './user.resolver';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const resolvers: NonEmptyArray<Function> = [
+  OrganizationResolver,
+  SessionResolver,
+  UserResolver,
+  ApiKeyResolver,
+  ChannelResolver,
+  OperationsResolver,
+];
