@@ -22,6 +22,9 @@ import { healthRoutes } from './health.routes';
 import { metricsRoutes } from './metrics.routes';
 import { RequestRateLimiter } from './rate-limit';
 import { bullConnection, createRedis } from './redis';
+import { EventBus } from '../pubsub/event-bus';
+import { DeliveryInbox } from '../services/delivery-inbox';
+import { metaWebhookRoutes } from '../webhook/meta-webhook.routes';
 import { requestContext } from './request-context.middleware';
 
 export interface BootstrapOptions {
@@ -66,17 +69,21 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
     // Hash-tagged so every key of ours lands in one Redis Cluster slot (BullMQ's Lua scripts need it).
     const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`);
     cleanups.unshift(() => queues.close());
+    const events = new EventBus(redis, config.redis.prefix, log);
     const deps: AppDeps = {
       orm,
       jwt: new JwtSigner(config.auth.jwtSecret, config.auth.jwtTtlSeconds),
       secrets: new SecretBox(config.auth.encryptionKey),
       refreshTtlDays: config.auth.refreshTtlDays,
       queues,
+      events,
     };
 
     let workers: RunningWorkers | null = null;
     if (config.role !== 'api') {
-      workers = startWorkers(bullConnection(config.redis.url), queues.prefix, { orm, log }, metrics);
+      workers = startWorkers(bullConnection(config.redis.url), queues.prefix, { orm, queues, events, log }, metrics, {
+        lockDurationMs: config.jobLockMs,
+      });
       cleanups.unshift(() => workers!.close());
       await queues.registerSchedules();
     }
@@ -102,6 +109,13 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
         metrics,
         log,
       });
+      app.use(
+        metaWebhookRoutes({
+          appSecret: config.meta.appSecret,
+          verifyToken: config.meta.verifyToken,
+          inbox: new DeliveryInbox(orm, queues, log),
+        }),
+      );
       app.use(graphql.router);
       app.use(boardRoutes(queues, config.auth.adminToken));
     }

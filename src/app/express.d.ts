@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Viewer } from '../auth/viewer';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Correlates logs of this request and of the jobs it enqueues. */

@@ -15,6 +15,7 @@ import type { AppDeps, GraphQLContext } from '../auth/context';
 import type { Authenticator } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
 import { anonymousEm, tenantEm } from '../db/entity-manager';
+import { createLoaders } from '../resolvers/loaders';
 import { AppError } from '../domain/errors';
 import type { Metrics } from '../observability/metrics';
 import { complexityPlugin } from '../schema/complexity.plugin';
@@ -40,7 +41,7 @@ interface GraphQLServerOptions {
 function contextFor(viewer: Viewer | null, deps: AppDeps, requestId: string, log: Logger): GraphQLContext {
   // A fresh EntityManager per operation, already scoped to the caller's organization.
   const em = viewer?.kind === 'member' ? tenantEm(deps.orm, viewer.organizationId) : anonymousEm(deps.orm);
-  return { requestId, log, viewer, em, deps };
+  return { requestId, log, viewer, em, deps, loaders: createLoaders(em) };
 }
 
 /** Apollo over HTTP and graphql-ws over WebSocket, on the same path, schema, credentials and limits. */
@@ -78,6 +79,9 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
     validationRules,
     introspection: config.graphql.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handler (on unless NODE_ENV=test) re-raises the
+    // signal after stopping, which killed the process (exit 143) before our drain finished.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },

@@ -16,13 +16,15 @@ export function requestContext(log: Logger, metrics: Metrics) {
     req.id = incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     req.log = log.child({ requestId: req.id });
     res.setHeader('X-Request-Id', req.id);
+    // Read now: by 'finish', a router mounted on a path (/graphql, /admin/queues) has stripped it from req.path.
+    const path = req.path;
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(req.path);
+      const route = routeLabel(path);
       metrics.httpRequests.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (route !== '/health/live' && route !== '/metrics') {
-        req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+        req.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
       }
     });
     next();

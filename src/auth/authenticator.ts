@@ -4,7 +4,7 @@ import { UserSession } from '../entities/user-session.entity';
 import { unauthenticated } from '../domain/errors';
 import { systemEm } from '../db/entity-manager';
 import type { Orm } from '../db/orm';
-import { JwtSigner, looksLikeJwt } from './jwt';
+import { type JwtSigner, looksLikeJwt } from './jwt';
 import { hashesEqual, parseApiKey, sha256 } from './opaque-token';
 import type { Viewer } from './viewer';
 

@@ -5,6 +5,8 @@ import type { JobQueues } from '../jobs/job-queues';
 import type { JwtSigner } from './jwt';
 import type { SecretBox } from './secret-box';
 import type { Viewer } from './viewer';
+import type { Loaders } from '../resolvers/loaders';
+import type { EventBus } from '../pubsub/event-bus';
 
 /** Long-lived collaborators that resolvers hand to services. Built once in bootstrap. */
 export interface AppDeps {
@@ -13,6 +15,7 @@ export interface AppDeps {
   secrets: SecretBox;
   refreshTtlDays: number;
   queues: JobQueues;
+  events: EventBus;
 }
 
 /** Per request (HTTP) or per operation (WebSocket). */
@@ -23,4 +26,6 @@ export interface GraphQLContext {
   /** Tenant-scoped to the viewer's organization; fails closed for anonymous callers. */
   em: EntityManager;
   deps: AppDeps;
+  /** Batching loaders for list fields, per request. */
+  loaders: Loaders;
 }

@@ -41,6 +41,7 @@ const envSchema = z.object({
   INTROSPECTION: z.enum(['true', 'false']).optional().transform((value) => value && value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 25_000),
+  JOB_LOCK_MS: int(1000, 600_000, 30_000),
   LOCAL_MODE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
 });
 
@@ -66,6 +67,8 @@ export interface Config {
   graphql: { maxDepth: number; maxComplexity: number; introspection: boolean };
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** BullMQ job lock: a crashed worker's job is taken over after about this long; default 30 s. */
+  jobLockMs: number;
   /** Set by `npm start` on a developer machine: seeds the demo organization. */
   localMode: boolean;
 }
@@ -78,7 +81,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses and validates the environment once; every problem is reported at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
+  // `PORT=` (e.g. compose's `${PORT}` when unset) means unset: the default, or "is required".
+  // Coerced as it is, an empty PORT would silently become 0, a random port.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as NodeJS.ProcessEnv;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -111,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobLockMs: e.JOB_LOCK_MS,
     localMode: e.LOCAL_MODE,
   };
 }

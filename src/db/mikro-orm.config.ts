@@ -6,10 +6,12 @@ import { TenantEntity } from '../entities/tenant.entity';
 import { entities, tenantScopedEntities } from '../entities';
 import { TENANT_FILTER, tenantFilter } from '../entities/tenant.filter';
 import { Migration20261122000000Foundation } from './migrations/Migration20261122000000Foundation';
+import { Migration20261122010000Inbound } from './migrations/Migration20261122010000Inbound';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
   { name: 'Migration20261122000000Foundation', class: Migration20261122000000Foundation },
+  { name: 'Migration20261122010000Inbound', class: Migration20261122010000Inbound },
 ];
 
 export interface OrmOptions {

@@ -18,17 +18,22 @@ export const MAX_PAGE_SIZE = 100;
 
 interface Keyed {
   id: string;
-  createdAt: Date;
 }
 
-const encodeCursor = (row: Keyed) => Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+/** The order of a connection: a timestamp column, ties broken by id. Default: oldest first by createdAt. */
+export interface PageOrder<T> {
+  field: keyof T & string;
+  direction: 'asc' | 'desc';
+}
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+const encodeCursor = (value: Date, id: string) => Buffer.from(JSON.stringify([value.toISOString(), id])).toString('base64url');
+
+function decodeCursor(cursor: string): { value: Date; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
+    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(value);
     if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
-    return { createdAt: date, id };
+    return { value: date, id };
   } catch {
     throw badInput('after', 'after is not a cursor returned by this connection');
   }
@@ -43,30 +48,33 @@ export function pageSize(first: number | null | undefined): number {
 }
 
 /**
- * Keyset pagination in creation order (oldest first), stable under inserts: the cursor is the
- * (createdAt, id) of the last row seen, never an offset.
+ * Keyset pagination, stable under inserts: the cursor is the (sort value, id) of the last row seen,
+ * never an offset. The sort column must never be null.
  */
 export async function paginate<T extends Keyed>(
   em: EntityManager,
   entity: EntityName<T>,
   where: FilterQuery<T>,
   args: PageArgs,
+  order: PageOrder<T> = { field: 'createdAt' as keyof T & string, direction: 'asc' },
 ): Promise<Page<T>> {
   const limit = pageSize(args.first);
+  const { field, direction } = order;
   let keyset = {} as FilterQuery<T>;
   if (args.after) {
-    const { createdAt, id } = decodeCursor(args.after);
-    keyset = { $or: [{ createdAt: { $gt: createdAt } }, { createdAt, id: { $gt: id } }] } as FilterQuery<T>;
+    const { value, id } = decodeCursor(args.after);
+    const beyond = direction === 'asc' ? '$gt' : '$lt';
+    keyset = { $or: [{ [field]: { [beyond]: value } }, { [field]: value, id: { [beyond]: id } }] } as FilterQuery<T>;
   }
   const [rows, totalCount] = await Promise.all([
     em.find(entity, { $and: [where, keyset] } as FilterQuery<T>, {
-      orderBy: { createdAt: 'asc', id: 'asc' } as never,
+      orderBy: { [field]: direction, id: direction } as never,
       limit: limit + 1,
     }),
     em.count(entity, where),
   ]);
   const nodes = rows.slice(0, limit);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node[field] as Date, node.id), node }));
   return {
     edges,
     totalCount,

@@ -1,5 +1,6 @@
 import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { TenantEntity } from './tenant.entity';
 
 /** Meta's phone number quality rating. */
@@ -28,7 +29,9 @@ registerEnumType(MessagingLimitTier, { name: 'MessagingLimitTier' });
 /** One WhatsApp business phone number. Inbound webhooks are routed here by `phoneNumberId`. */
 @ObjectType()
 @Entity()
-export class Channel extends TenantEntity<'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name'> {
+export class Channel extends TenantEntity<
+  'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name' | 'accountEvent' | 'accountRestriction' | 'accountUpdatedAt'
+> {
   @Field({ description: "Meta's phone_number_id" })
   @Unique()
   @Property({ length: 64 })
@@ -62,4 +65,18 @@ export class Channel extends TenantEntity<'qualityRating' | 'messagingLimitTier'
   @Field(() => Int)
   @Property({ type: 'integer' })
   throughputPerSecond: number = 80;
+
+  /** Latest account_update event Meta sent for this number's business account (e.g. ACCOUNT_RESTRICTION). */
+  @Field(() => String, { nullable: true })
+  @Property({ length: 64, nullable: true })
+  accountEvent?: string | null;
+
+  /** Restriction, violation or ban details of that event; null once lifted. */
+  @Field(() => GraphQLJSONObject, { nullable: true })
+  @Property({ type: 'json', nullable: true })
+  accountRestriction?: Record<string, unknown> | null;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'timestamptz', nullable: true })
+  accountUpdatedAt?: Date | null;
 }

@@ -7,7 +7,11 @@ import type { JobsOptions } from 'bullmq';
  */
 export interface JobPayloads {
   system: { probe: { delayMs: number; requestId?: string } };
-  maintenance: { 'purge-expired-sessions': { requestId?: string } };
+  webhook: { 'process-delivery': { deliveryId: string; /** Replays process even a processed delivery again. */ replay?: boolean; requestId?: string } };
+  maintenance: {
+    'purge-expired-sessions': { requestId?: string };
+    'sweep-deliveries': { requestId?: string };
+  };
 }
 
 export type QueueName = keyof JobPayloads;
@@ -31,6 +35,16 @@ export const QUEUE_DEFAULTS: Record<QueueName, QueueDefaults> = {
     concurrency: 4,
     jobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400 } },
   },
+  webhook: {
+    // Items commit one by one and idempotently, so parallel deliveries are safe.
+    concurrency: 16,
+    jobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
   maintenance: {
     concurrency: 1,
     jobOptions: {
@@ -47,4 +61,5 @@ export const QUEUE_NAMES = Object.keys(QUEUE_DEFAULTS) as QueueName[];
 /** Repeatable jobs, registered idempotently by scheduler id at start. */
 export const SCHEDULES = [
   { id: 'purge-expired-sessions', queue: 'maintenance', name: 'purge-expired-sessions', every: 3_600_000 },
+  { id: 'sweep-deliveries', queue: 'maintenance', name: 'sweep-deliveries', every: 30_000 },
 ] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

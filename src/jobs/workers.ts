@@ -1,8 +1,12 @@
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Metrics } from '../observability/metrics';
 import type { JobDeps } from './job-context';
+import { systemEm } from '../db/entity-manager';
+import { markDeliveryFailed } from '../services/inbound/delivery-maintenance.service';
 import { probeHandler } from './probe.worker';
+import { processDeliveryHandler } from './process-delivery.worker';
 import { purgeExpiredSessionsHandler } from './purge-expired-sessions.worker';
+import { sweepDeliveriesHandler } from './sweep-deliveries.worker';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, type QueueName } from './queues';
 
 type Handler = (job: Job) => Promise<unknown>;
@@ -11,7 +15,11 @@ type Handler = (job: Job) => Promise<unknown>;
 function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
   return {
     system: { probe: probeHandler(deps) as Handler },
-    maintenance: { 'purge-expired-sessions': purgeExpiredSessionsHandler(deps) },
+    webhook: { 'process-delivery': processDeliveryHandler(deps) as Handler },
+    maintenance: {
+      'purge-expired-sessions': purgeExpiredSessionsHandler(deps),
+      'sweep-deliveries': sweepDeliveriesHandler(deps),
+    },
   };
 }
 
@@ -20,22 +28,40 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startWorkers(connection: ConnectionOptions, prefix: string, deps: JobDeps, metrics: Metrics): RunningWorkers {
+export interface WorkerOptions {
+  /** How long a job's lock lasts before a dead worker's job is taken over (BullMQ default 30 s). */
+  lockDurationMs: number;
+}
+
+export function startWorkers(connection: ConnectionOptions, prefix: string, deps: JobDeps, metrics: Metrics, options: WorkerOptions): RunningWorkers {
   const table = handlers(deps);
   const workers = QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
       queue,
       async (job) => {
         const handler = table[queue][job.name];
-        if (!handler) throw new Error(`No handler for job "${job.name}" on queue "${queue}"`);
+        // Permanent: retrying cannot make a handler appear, so skip the queue's attempts and backoff.
+        if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}" on queue "${queue}"`);
         return handler(job);
       },
-      { connection, prefix, concurrency: QUEUE_DEFAULTS[queue].concurrency },
+      {
+        connection,
+        prefix,
+        concurrency: QUEUE_DEFAULTS[queue].concurrency,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.lockDurationMs,
+      },
     );
     worker.on('completed', () => metrics.jobOutcomes.inc({ queue, outcome: 'completed' }));
     worker.on('failed', (job, error) => {
       metrics.jobOutcomes.inc({ queue, outcome: 'failed' });
       deps.log.warn({ queue, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, err: error }, 'job failed');
+      const finalAttempt = job && job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (finalAttempt && job.name === 'process-delivery') {
+        void markDeliveryFailed(systemEm(deps.orm), job.data.deliveryId, error.message).catch((markError: unknown) =>
+          deps.log.error({ err: markError }, 'could not mark delivery failed'),
+        );
+      }
     });
     worker.on('error', (error) => deps.log.error({ queue, err: error }, 'worker error'));
     return worker;

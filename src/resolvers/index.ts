@@ -1,6 +1,11 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './api-key.resolver';
 import { ChannelResolver } from './channel.resolver';
+import { ContactResolver } from './contact.resolver';
+import { ConversationResolver } from './conversation.resolver';
+import { MessageResolver } from './message.resolver';
+import { TemplateResolver } from './template.resolver';
+import { WebhookDeliveryResolver } from './webhook-delivery.resolver';
 import { OperationsResolver } from './operations.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { SessionResolver } from './session.resolver';
@@ -14,4 +19,9 @@ export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
   ChannelResolver,
   OperationsResolver,
+  ConversationResolver,
+  MessageResolver,
+  ContactResolver,
+  TemplateResolver,
+  WebhookDeliveryResolver,
 ];

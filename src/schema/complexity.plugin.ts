@@ -17,13 +17,24 @@ export function complexityPlugin(schema: GraphQLSchema, maxComplexity: number): 
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const complexity = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName,
-            variables: request.variables,
-            estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
+          let complexity: number;
+          try {
+            complexity = getComplexity({
+              schema,
+              query: document,
+              operationName: request.operationName,
+              variables: request.variables,
+              estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
+          } catch (error) {
+            // Variables are coerced here before Apollo does: a wrong type must be the client's 400, not a 500.
+            if (!(error instanceof GraphQLError)) throw error;
+            throw new GraphQLError(error.message, {
+              nodes: error.nodes,
+              originalError: error.originalError,
+              extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+            });
+          }
           if (complexity > maxComplexity) {
             throw new GraphQLError(`The query is too expensive: cost ${complexity}, at most ${maxComplexity} allowed`, {
               extensions: { code: ErrorCode.BAD_USER_INPUT, cost: complexity, maxCost: maxComplexity, http: { status: 400 } },

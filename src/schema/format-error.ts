@@ -27,6 +27,20 @@ function firstViolation(errors: ValidationError[], parent = ''): { field: string
   return null;
 }
 
+/**
+ * graphql-js echoes the whole offending variable value in its message, which can carry an access
+ * token or a password; keep only where and why (`Variable "$input" got invalid value at "input.x"; ...`).
+ */
+function withoutEchoedValue(message: string, error: unknown): string {
+  const head = /^Variable "\$\w+" got invalid value/.exec(message);
+  const reason = (error as { originalError?: { message?: unknown } } | null)?.originalError?.message;
+  if (!head) return message;
+  // Without the reason, where the echoed value ends is unknowable: say less rather than leak.
+  if (typeof reason !== 'string' || !message.endsWith(`; ${reason}`)) return head[0];
+  const at = / at "([^"\\]+)"$/.exec(message.slice(0, -(reason.length + 2)));
+  return `${head[0]}${at ? ` at "${at[1]}"` : ''}; ${reason}`;
+}
+
 const shape = (formatted: GraphQLFormattedError, message: string, extensions: Record<string, unknown>): GraphQLFormattedError => ({
   message,
   ...(formatted.locations ? { locations: formatted.locations } : {}),
@@ -54,7 +68,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
-    return shape(formatted, formatted.message, { ...extensions, code });
+    return shape(formatted, withoutEchoedValue(formatted.message, original), { ...extensions, code });
   }
   return shape(formatted, 'Internal server error', { code: ErrorCode.INTERNAL_SERVER_ERROR });
 }

@@ -5,7 +5,7 @@ import { paginate, type PageArgs } from '../db/paginate';
 import { generateApiKey, sha256 } from '../auth/opaque-token';
 import { forbidden } from '../domain/errors';
 import { findById } from '../db/find-by-id';
-import { Role, roleAtLeast } from '../domain/role';
+import { type Role, roleAtLeast } from '../domain/role';
 import type { Organization } from '../entities/organization.entity';
 import { organizationRef, type MemberScope } from './scope';
 
@@ -33,6 +33,8 @@ export async function createApiKey(scope: MemberScope, input: CreateApiKeyInput)
 
 export async function revokeApiKey(scope: MemberScope, id: string): Promise<ApiKey> {
   const apiKey = await findById(scope.em, ApiKey, id, 'API key');
+  // As with members: an ADMIN must not be able to lock the owners out by revoking their keys.
+  if (!roleAtLeast(scope.viewer.role, apiKey.role)) throw forbidden('You cannot revoke a key with a role above your own');
   apiKey.revokedAt ??= new Date();
   await scope.em.flush();
   return apiKey;

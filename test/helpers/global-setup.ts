@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Client } from 'pg';
-import { TEMPLATE_DATABASE, databaseUrl, requireEnv } from './test-env';
+import { adminQuery } from './database';
+import { databaseUrl } from './test-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -11,17 +12,13 @@ const ROOT = path.resolve(__dirname, '../..');
  * MikroORM's metadata must not be discovered in jest's global-setup realm (mikro-orm#3783).
  */
 export default async function globalSetup(): Promise<void> {
-  const admin = new Client({ connectionString: requireEnv('DATABASE_URL') });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+  const template = `wa_test_template_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${template}`);
   execFileSync(process.execPath, ['-r', '@swc-node/register', 'src/db/migrate.cli.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl(TEMPLATE_DATABASE), SWC_NODE_PROJECT: './tsconfig.build.json' },
-    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: databaseUrl(template), SWC_NODE_PROJECT: './tsconfig.build.json' },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // Workers are started after global setup and inherit this.
+  process.env.WA_TEST_TEMPLATE = template;
 }

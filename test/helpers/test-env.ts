@@ -13,8 +13,15 @@ export function requireEnv(name: 'DATABASE_URL' | 'REDIS_URL'): string {
   return value;
 }
 
-/** The database every test database is cloned from, migrated once per run by global-setup. */
-export const TEMPLATE_DATABASE = 'wa_test_template';
+/**
+ * The database every test database is cloned from, migrated once per jest run by global-setup.
+ * Named per run (global-setup exports it to the workers) so concurrent runs never share one.
+ */
+export function templateDatabase(): string {
+  const name = process.env.WA_TEST_TEMPLATE;
+  if (!name) throw new Error('WA_TEST_TEMPLATE is not set: global-setup did not run');
+  return name;
+}
 
 export function databaseUrl(name: string): string {
   const url = new URL(requireEnv('DATABASE_URL'));

@@ -1,0 +1,42 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Organization } from './organization.entity';
+import { Conversation } from './conversation.entity';
+
+export enum ConversationEventType {
+  MESSAGE_RECEIVED = 'MESSAGE_RECEIVED',
+  MESSAGE_SENT = 'MESSAGE_SENT',
+  MESSAGE_STATUS_CHANGED = 'MESSAGE_STATUS_CHANGED',
+  REACTION = 'REACTION',
+  CONVERSATION_OPENED = 'CONVERSATION_OPENED',
+  STATUS_CHANGED = 'STATUS_CHANGED',
+  ASSIGNED = 'ASSIGNED',
+  BOT = 'BOT',
+  ERROR = 'ERROR',
+}
+
+/**
+ * The immutable log of everything that happens in a conversation. The bigserial id is the
+ * monotonic cursor that transcripts, analytics and subscription catch-up read from.
+ */
+@Entity()
+@Index({ properties: ['conversation', 'id'] })
+@Index({ properties: ['organization', 'id'] })
+export class ConversationEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  organization!: Rel<Organization>;
+
+  @ManyToOne(() => Conversation, { deleteRule: 'cascade' })
+  conversation!: Rel<Conversation>;
+
+  @Enum({ items: () => ConversationEventType, nativeEnumName: 'conversation_event_type' })
+  type!: ConversationEventType;
+
+  @Property({ type: 'json' })
+  data!: Record<string, unknown>;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,20 @@
+/**
+ * What the pipelines announce: a conversation event (with its cursor in the event log), or a change
+ * of a template or a channel. Plain JSON, since it travels through Redis.
+ */
+export type DomainEvent =
+  | {
+      kind: 'conversation';
+      organizationId: string;
+      conversationId: string;
+      /** The ConversationEvent id: the resume cursor of live feeds. */
+      cursor: string;
+      type: string;
+      data: Record<string, unknown>;
+      at: string;
+    }
+  | { kind: 'template'; organizationId: string; templateId: string; type: string; data: Record<string, unknown>; at: string }
+  | { kind: 'channel'; organizationId: string; channelId: string; type: string; data: Record<string, unknown>; at: string };
+
+/** One Redis channel per organization, so a process subscribes only where it has subscribers. */
+export const organizationTopic = (prefix: string, organizationId: string) => `${prefix}:events:org:${organizationId}`;

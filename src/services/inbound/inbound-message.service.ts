@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel } from '../../entities/channel.entity';
+import { ConversationEventType } from '../../entities/conversation-event.entity';
+import { ConversationStatus } from '../../entities/conversation.entity';
+import { MessageDirection, MessageType } from '../../entities/message.entity';
+import type { EntityManager } from '../../db/entity-manager';
+import { jsonb, sql } from '../../db/sql';
+import { MessageStatus } from '../../domain/message-status';
+import { safeJson, safeText } from '../../domain/safe-text';
+import { windowExpiry } from '../../domain/window-policy';
+import { mapInboundMessage } from '../../meta/inbound-message.mapper';
+import { metaTime, type ContactPayload, type InboundMessagePayload } from '../../meta/webhook-payload';
+import { appendEvent, type EventDraft } from './conversation-log';
+import { QuarantineError } from './quarantine-error';
+
+export interface InboundResult {
+  duplicate: boolean;
+  conversationId: string;
+  messageId: string | null;
+  events: EventDraft[];
+}
+
+/** Upserts the contact; a later delivery of an older message never rewinds `lastSeenAt`. */
+async function upsertContact(em: EntityManager, channel: Channel, waId: string, profile: ContactPayload | undefined, at: Date) {
+  const [row] = await sql<{ id: string }>(
+    em,
+    `insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
+     values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?)
+     on conflict (organization_id, wa_id) do update set
+       name = coalesce(excluded.name, contact.name),
+       user_id = coalesce(excluded.user_id, contact.user_id),
+       username = coalesce(excluded.username, contact.username),
+       first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
+       updated_at = now()
+     returning id`,
+    [
+      randomUUID(),
+      channel.organization.id,
+      waId,
+      profile?.profile?.name ? safeText(profile.profile.name) : null,
+      profile?.user_id ?? null,
+      profile?.profile?.username ?? null,
+      at,
+      at,
+    ],
+  );
+  return row!.id;
+}
+
+async function upsertConversation(em: EntityManager, channel: Channel, contactId: string) {
+  const [row] = await sql<{ id: string; inserted: boolean }>(
+    em,
+    `insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
+     values (?, now(), now(), ?, ?, ?, ?, now())
+     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
+     returning id, (xmax = 0) as inserted`,
+    [randomUUID(), channel.organization.id, channel.id, contactId, ConversationStatus.WAITING_AGENT],
+  );
+  return row!;
+}
+
+/**
+ * Stores one inbound message idempotently (by wamid, also under concurrent duplicates: the unique
+ * index decides), refreshes the 24-hour window from the message's own timestamp, and records the
+ * events. Runs inside the caller's transaction.
+ */
+export async function storeInboundMessage(
+  em: EntityManager,
+  channel: Channel,
+  message: InboundMessagePayload,
+  profile: ContactPayload | undefined,
+): Promise<InboundResult> {
+  const at = metaTime(message.timestamp);
+  if (typeof message.id !== 'string' || !message.id) throw new QuarantineError('message has no id');
+  if (typeof message.from !== 'string' || !message.from) throw new QuarantineError('message has no sender (from)');
+  if (!at) throw new QuarantineError('message has no valid timestamp');
+  const mapped = mapInboundMessage(message);
+
+  const contactId = await upsertContact(em, channel, message.from, profile, at);
+  const conversation = await upsertConversation(em, channel, contactId);
+  const organizationId = channel.organization.id;
+  const messageId = randomUUID();
+  const inserted = await sql<{ id: string }>(
+    em,
+    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, wamid, direction, type, text,
+       media, location, reply_to_wamid, context, referral, payload, status, sent_at_meta, error_code, error_title, error_details)
+     values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)
+     on conflict (wamid) do nothing
+     returning id`,
+    [
+      messageId,
+      organizationId,
+      conversation.id,
+      channel.id,
+      message.id,
+      MessageDirection.IN,
+      mapped.type,
+      mapped.text,
+      jsonb(mapped.media),
+      jsonb(mapped.location),
+      mapped.replyToWamid,
+      jsonb(mapped.context),
+      jsonb(mapped.referral),
+      jsonb(safeJson(message)),
+      MessageStatus.RECEIVED,
+      at,
+      mapped.error?.code ?? null,
+      mapped.error?.title ?? null,
+      mapped.error?.details ?? null,
+    ],
+  );
+  if (!inserted.length) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [] };
+
+  const events: EventDraft[] = [];
+  if (conversation.inserted) {
+    events.push(await appendEvent(em, organizationId, conversation.id, ConversationEventType.CONVERSATION_OPENED, { channelId: channel.id, contactId }));
+  }
+
+  if (mapped.reaction) {
+    // A reaction decorates its target message; it is not a bubble of its own.
+    await sql(em, `update message set reaction = ?, updated_at = now() where wamid = ? and organization_id = ?`, [
+      mapped.reaction.emoji,
+      mapped.reaction.targetWamid,
+      organizationId,
+    ]);
+    events.push(
+      await appendEvent(em, organizationId, conversation.id, ConversationEventType.REACTION, {
+        messageId,
+        wamid: message.id,
+        targetWamid: mapped.reaction.targetWamid,
+        emoji: mapped.reaction.emoji,
+      }),
+    );
+  }
+
+  // Monotonic: a late, older message never shortens the window nor replaces the latest message.
+  const isBubble = mapped.type !== MessageType.REACTION;
+  await sql(
+    em,
+    `update conversation set
+       last_inbound_at = greatest(coalesce(last_inbound_at, ?), ?),
+       window_expires_at = greatest(coalesce(window_expires_at, ?), ?),
+       last_message_id = case when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_id end,
+       last_message_at = case when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_at end,
+       status = case when status = ? then ?::conversation_status else status end,
+       updated_at = now()
+     where id = ?`,
+    [at, at, windowExpiry(at), windowExpiry(at), isBubble, at, messageId, isBubble, at, at,
+      ConversationStatus.CLOSED, ConversationStatus.WAITING_AGENT, conversation.id],
+  );
+  if (isBubble) {
+    events.push(
+      await appendEvent(em, organizationId, conversation.id, ConversationEventType.MESSAGE_RECEIVED, {
+        messageId,
+        wamid: message.id,
+        type: mapped.type,
+      }),
+    );
+  }
+  return { duplicate: false, conversationId: conversation.id, messageId, events };
+}
