@@ -84,7 +84,8 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       workers = startWorkers(bullConnection(config.redis.url), queues.prefix, { orm, queues, events, log }, metrics, {
         lockDurationMs: config.jobLockMs,
       });
-      cleanups.unshift(() => workers!.close());
+      // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).
+      cleanups.unshift(() => workers!.close(redis.status !== 'ready'));
       await queues.registerSchedules();
     }
 

@@ -18,6 +18,12 @@ export function graphqlAuth(authenticator: Authenticator, rateLimiter: RequestRa
       req.viewer = await authenticator.authenticate(req.get('authorization'));
     } catch (error) {
       if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
+        // Failed credentials count against the caller's address, so guessing keys is rate limited too.
+        const decision = await rateLimiter.consume(`ip:${req.ip}`);
+        if (!decision.allowed) {
+          res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+          return graphqlError(res, 429, ErrorCode.RATE_LIMITED, `Rate limit of ${decision.limit} requests a minute exceeded`);
+        }
         res.setHeader('WWW-Authenticate', 'Bearer');
         return graphqlError(res, 401, error.code, error.message);
       }

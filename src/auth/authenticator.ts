@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiKey } from '../entities/api-key.entity';
 import { UserSession } from '../entities/user-session.entity';
 import { unauthenticated } from '../domain/errors';
+import { roleAtLeast } from '../domain/role';
 import { systemEm } from '../db/entity-manager';
 import type { Orm } from '../db/orm';
 import { type JwtSigner, looksLikeJwt } from './jwt';
@@ -59,9 +60,10 @@ export class Authenticator {
   private async fromApiKey(key: string): Promise<Viewer> {
     const { prefix } = parseApiKey(key)!;
     const em = systemEm(this.orm);
-    const apiKey = await em.findOne(ApiKey, { prefix });
+    const apiKey = await em.findOne(ApiKey, { prefix }, { populate: ['user'] });
     if (!apiKey || !hashesEqual(apiKey.secretHash, sha256(key))) throw unauthenticated();
     if (apiKey.revokedAt) throw unauthenticated('This API key has been revoked');
+    if (apiKey.user?.deactivatedAt) throw unauthenticated('The member this API key acts for is deactivated');
     const now = Date.now();
     if (!apiKey.lastUsedAt || now - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await em.nativeUpdate(ApiKey, { id: apiKey.id }, { lastUsedAt: new Date(now) });
@@ -69,7 +71,8 @@ export class Authenticator {
     return {
       kind: 'member',
       organizationId: apiKey.organization.id,
-      role: apiKey.role,
+      // A key acting for a member never does more than that member may do today.
+      role: apiKey.user && !roleAtLeast(apiKey.user.role, apiKey.role) ? apiKey.user.role : apiKey.role,
       userId: apiKey.user?.id ?? null,
       apiKeyId: apiKey.id,
       sessionId: null,

@@ -24,8 +24,12 @@ function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
 }
 
 export interface RunningWorkers {
-  /** Stops taking jobs and waits for the ones in flight. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for the ones in flight. `force` skips the wait: for when Redis is
+   * unreachable, where a graceful close never returns (bullmq#4656) and in-flight jobs cannot be
+   * acknowledged anyway (they stall and are retried after their lock expires).
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -67,8 +71,8 @@ export function startWorkers(connection: ConnectionOptions, prefix: string, deps
     return worker;
   });
   return {
-    async close() {
-      await Promise.all(workers.map((worker) => worker.close()));
+    async close(force = false) {
+      await Promise.all(workers.map((worker) => worker.close(force)));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import { User } from '../entities/user.entity';
 import type { EntityManager } from '../db/entity-manager';
 import { paginate, type PageArgs } from '../db/paginate';
@@ -55,12 +56,18 @@ function assertCanManage(scope: MemberScope, target: User, newRole?: Role) {
 export async function updateUserRole(scope: MemberScope, id: string, role: Role): Promise<User> {
   const user = await findMember(scope, id);
   assertCanManage(scope, user, role);
-  if (user.role === Role.OWNER && role !== Role.OWNER) {
-    const owners = await scope.em.count(User, { role: Role.OWNER, deactivatedAt: null });
-    if (owners <= 1) throw conflict('An organization keeps at least one owner', 'role');
+  if (user.role !== Role.OWNER || role === Role.OWNER) {
+    user.role = role;
+    await scope.em.flush();
+    return user;
   }
+  // Locking the owners serialises concurrent demotions, so two of them cannot remove the last owner.
+  await scope.em.transactional(async (tx) => {
+    const owners = await tx.find(User, { role: Role.OWNER, deactivatedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (owners.length <= 1) throw conflict('An organization keeps at least one owner', 'role');
+    await tx.nativeUpdate(User, { id: user.id }, { role });
+  });
   user.role = role;
-  await scope.em.flush();
   return user;
 }
 
