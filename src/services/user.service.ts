@@ -53,21 +53,29 @@ function assertCanManage(scope: MemberScope, target: User, newRole?: Role) {
   }
 }
 
+/**
+ * Changes a member unless that would leave the organization without an active owner. Locking the
+ * owners serialises concurrent demotions and deactivations, so two of them cannot remove the last.
+ */
+async function changeKeepingAnOwner(scope: MemberScope, user: User, change: Partial<Pick<User, 'role' | 'deactivatedAt'>>, field: string) {
+  const losesOwner = user.role === Role.OWNER && !user.deactivatedAt && (change.deactivatedAt || (change.role && change.role !== Role.OWNER));
+  if (!losesOwner) {
+    Object.assign(user, change);
+    await scope.em.flush();
+    return;
+  }
+  await scope.em.transactional(async (tx) => {
+    const owners = await tx.find(User, { role: Role.OWNER, deactivatedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (owners.length <= 1) throw conflict('An organization keeps at least one active owner', field);
+    await tx.nativeUpdate(User, { id: user.id }, change);
+  });
+  Object.assign(user, change);
+}
+
 export async function updateUserRole(scope: MemberScope, id: string, role: Role): Promise<User> {
   const user = await findMember(scope, id);
   assertCanManage(scope, user, role);
-  if (user.role !== Role.OWNER || role === Role.OWNER) {
-    user.role = role;
-    await scope.em.flush();
-    return user;
-  }
-  // Locking the owners serialises concurrent demotions, so two of them cannot remove the last owner.
-  await scope.em.transactional(async (tx) => {
-    const owners = await tx.find(User, { role: Role.OWNER, deactivatedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (owners.length <= 1) throw conflict('An organization keeps at least one owner', 'role');
-    await tx.nativeUpdate(User, { id: user.id }, { role });
-  });
-  user.role = role;
+  await changeKeepingAnOwner(scope, user, { role }, 'role');
   return user;
 }
 
@@ -75,8 +83,7 @@ export async function deactivateUser(scope: MemberScope, id: string): Promise<Us
   const user = await findMember(scope, id);
   assertCanManage(scope, user);
   if (user.id === scope.viewer.userId) throw conflict('You cannot deactivate yourself', 'id');
-  user.deactivatedAt ??= new Date();
-  await scope.em.flush();
+  if (!user.deactivatedAt) await changeKeepingAnOwner(scope, user, { deactivatedAt: new Date() }, 'id');
   await revokeUserSessions(scope.em, user.id);
   return user;
 }

@@ -8,6 +8,7 @@ import {
   LOGOUT,
   REFRESH_TOKEN,
   UPDATE_USER_ROLE,
+  USERS,
   VIEWER,
   addMember,
   createApiKey,
@@ -198,5 +199,14 @@ describe('members and sessions', () => {
     const response = await app.post({ query: '{ viewer { role } }' }, { authorization: `Bearer ${key.secret}` });
     expect(response.status).toBe(401);
     expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses to deactivate the last active owner, even with an OWNER key that acts for nobody', async () => {
+    const other = await createOrganization(app, 'Solo');
+    const owner = await addMember(app, other.ownerKey, 'OWNER');
+    const refused = await firstError(app.client(other.ownerKey).request(DEACTIVATE_USER, { input: { id: owner.id } }));
+    expect(refused.extensions).toMatchObject({ code: 'CONFLICT', field: 'id' });
+    const users = await app.client(other.ownerKey).request<any>(USERS);
+    expect(users.users.edges.map((edge: any) => edge.node.deactivatedAt)).toEqual([null]);
   });
 });
