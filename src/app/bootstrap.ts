@@ -23,6 +23,8 @@ import { metricsRoutes } from './metrics.routes';
 import { RequestRateLimiter } from './rate-limit';
 import { bullConnection, createRedis } from './redis';
 import { EventBus } from '../pubsub/event-bus';
+import { GraphApiClient } from '../meta/graph-api.client';
+import { SendGovernor } from '../services/outbound/send-governor';
 import { DeliveryInbox } from '../services/delivery-inbox';
 import { metaWebhookRoutes } from '../webhook/meta-webhook.routes';
 import { requestContext } from './request-context.middleware';
@@ -77,13 +79,18 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       refreshTtlDays: config.auth.refreshTtlDays,
       queues,
       events,
+      graph: new GraphApiClient({ baseUrl: config.meta.graphUrl, timeoutMs: config.meta.graphTimeoutMs }),
     };
 
     let workers: RunningWorkers | null = null;
     if (config.role !== 'api') {
-      workers = startWorkers(bullConnection(config.redis.url), queues.prefix, { orm, queues, events, log }, metrics, {
-        lockDurationMs: config.jobLockMs,
-      });
+      const jobDeps = {
+        ...deps,
+        log,
+        governor: new SendGovernor(redis, queues.prefix),
+        reconcileMs: config.meta.sendReconcileMs,
+      };
+      workers = startWorkers(bullConnection(config.redis.url), queues.prefix, jobDeps, metrics, { lockDurationMs: config.jobLockMs });
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).
       cleanups.unshift(() => workers!.close(redis.status !== 'ready'));
       await queues.registerSchedules();

@@ -7,6 +7,7 @@ import type { SecretBox } from './secret-box';
 import type { Viewer } from './viewer';
 import type { Loaders } from '../resolvers/loaders';
 import type { EventBus } from '../pubsub/event-bus';
+import type { GraphApiClient } from '../meta/graph-api.client';
 
 /** Long-lived collaborators that resolvers hand to services. Built once in bootstrap. */
 export interface AppDeps {
@@ -16,6 +17,7 @@ export interface AppDeps {
   refreshTtlDays: number;
   queues: JobQueues;
   events: EventBus;
+  graph: GraphApiClient;
 }
 
 /** Per request (HTTP) or per operation (WebSocket). */

@@ -27,6 +27,8 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[\w:{}-]+$/, 'letters, digits, _ - : { } only').default('wa'),
   META_APP_SECRET: z.string().min(1),
   META_VERIFY_TOKEN: z.string().min(1),
+  GRAPH_TIMEOUT_MS: int(100, 120_000, 10_000),
+  SEND_RECONCILE_MS: int(1000, 3_600_000, 120_000),
   META_GRAPH_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com/v25.0'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   ENCRYPTION_KEY: z.string().regex(hex64, 'must be 32 bytes written as 64 hex characters'),
@@ -51,7 +53,15 @@ export interface Config {
   http: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[] };
   database: { url: string; poolMax: number };
   redis: { url: string; prefix: string };
-  meta: { appSecret: string; verifyToken: string; graphUrl: string };
+  meta: {
+    appSecret: string;
+    verifyToken: string;
+    graphUrl: string;
+    /** Per Graph API request; default 10 s. */
+    graphTimeoutMs: number;
+    /** How long a send with an unknown outcome waits for Meta's status webhook before it is sent again; default 2 min. */
+    sendReconcileMs: number;
+  };
   auth: {
     adminToken: string;
     /** 32-byte key for AES-256-GCM encryption of channel access tokens at rest. */
@@ -101,7 +111,13 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     http: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS },
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    meta: { appSecret: e.META_APP_SECRET, verifyToken: e.META_VERIFY_TOKEN, graphUrl: e.META_GRAPH_URL.replace(/\/+$/, '') },
+    meta: {
+      appSecret: e.META_APP_SECRET,
+      verifyToken: e.META_VERIFY_TOKEN,
+      graphUrl: e.META_GRAPH_URL.replace(/\/+$/, ''),
+      graphTimeoutMs: e.GRAPH_TIMEOUT_MS,
+      sendReconcileMs: e.SEND_RECONCILE_MS,
+    },
     auth: {
       adminToken: e.ADMIN_TOKEN,
       encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'hex'),

@@ -7,11 +7,13 @@ import { entities, tenantScopedEntities } from '../entities';
 import { TENANT_FILTER, tenantFilter } from '../entities/tenant.filter';
 import { Migration20261122000000Foundation } from './migrations/Migration20261122000000Foundation';
 import { Migration20261122010000Inbound } from './migrations/Migration20261122010000Inbound';
+import { Migration20261122020000Outbound } from './migrations/Migration20261122020000Outbound';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
   { name: 'Migration20261122000000Foundation', class: Migration20261122000000Foundation },
   { name: 'Migration20261122010000Inbound', class: Migration20261122010000Inbound },
+  { name: 'Migration20261122020000Outbound', class: Migration20261122020000Outbound },
 ];
 
 export interface OrmOptions {

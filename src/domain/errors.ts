@@ -9,6 +9,8 @@ export enum ErrorCode {
   TEMPLATE_NOT_APPROVED = 'TEMPLATE_NOT_APPROVED',
   FLOW_INVALID = 'FLOW_INVALID',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** Meta restricted the channel's account: the send would be refused. */
+  CHANNEL_RESTRICTED = 'CHANNEL_RESTRICTED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

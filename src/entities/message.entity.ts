@@ -3,6 +3,8 @@ import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { MessageStatus } from '../domain/message-status';
 import { Channel } from './channel.entity';
+import { Template } from './template.entity';
+import { User } from './user.entity';
 import { Conversation } from './conversation.entity';
 import { TenantEntity } from './tenant.entity';
 
@@ -31,7 +33,25 @@ export enum MessageType {
   UNKNOWN = 'UNKNOWN',
 }
 
+/** Where an outbound message is in the send protocol (see services/outbound/send-message.service.ts). */
+export enum SendState {
+  PENDING = 'PENDING',
+  IN_FLIGHT = 'IN_FLIGHT',
+  UNCERTAIN = 'UNCERTAIN',
+  DONE = 'DONE',
+}
+
+/** Who wrote a message. */
+export enum AuthorKind {
+  CUSTOMER = 'CUSTOMER',
+  AGENT = 'AGENT',
+  API = 'API',
+  BOT = 'BOT',
+  SYSTEM = 'SYSTEM',
+}
+
 registerEnumType(MessageDirection, { name: 'MessageDirection' });
+registerEnumType(AuthorKind, { name: 'AuthorKind' });
 registerEnumType(MessageType, { name: 'MessageType' });
 registerEnumType(MessageStatus, { name: 'MessageStatus' });
 
@@ -42,7 +62,8 @@ registerEnumType(MessageStatus, { name: 'MessageStatus' });
 export class Message extends TenantEntity<
   | 'wamid' | 'text' | 'media' | 'location' | 'replyToWamid' | 'reaction' | 'context' | 'referral' | 'status'
   | 'sentAt' | 'deliveredAt' | 'readAt' | 'playedAt' | 'failedAt' | 'errorCode' | 'errorTitle' | 'errorDetails'
-  | 'pricingCategory' | 'pricingModel' | 'sentAtMeta'
+  | 'pricingCategory' | 'pricingModel' | 'sentAtMeta' | 'sendState' | 'sendAttempts' | 'sendStartedAt'
+  | 'authorKind' | 'authorUser' | 'template'
 > {
   @ManyToOne(() => Conversation, { deleteRule: 'cascade' })
   conversation!: Rel<Conversation>;
@@ -146,4 +167,23 @@ export class Message extends TenantEntity<
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
   pricingModel?: string | null;
+
+  @Enum({ items: () => SendState, nativeEnumName: 'send_state', nullable: true })
+  sendState?: SendState | null;
+
+  @Property({ type: 'integer' })
+  sendAttempts: number = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  sendStartedAt?: Date | null;
+
+  @Field(() => AuthorKind)
+  @Enum({ items: () => AuthorKind, nativeEnumName: 'author_kind' })
+  authorKind: AuthorKind = AuthorKind.CUSTOMER;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  authorUser?: Rel<User> | null;
+
+  @ManyToOne(() => Template, { nullable: true, deleteRule: 'set null' })
+  template?: Rel<Template> | null;
 }

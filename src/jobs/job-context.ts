@@ -1,12 +1,20 @@
 import type { Logger } from 'pino';
+import type { SecretBox } from '../auth/secret-box';
 import type { Orm } from '../db/orm';
+import type { GraphApiClient } from '../meta/graph-api.client';
 import type { EventBus } from '../pubsub/event-bus';
+import type { SendGovernor } from '../services/outbound/send-governor';
 import type { JobQueues } from './job-queues';
 
-/** What job handlers get: the ORM (to fork an EntityManager per job), queues, events and a logger. */
+/** What job handlers get: the ORM (to fork an EntityManager per job), queues, events, Meta and a logger. */
 export interface JobDeps {
   orm: Orm;
   queues: JobQueues;
   events: EventBus;
   log: Logger;
+  graph: GraphApiClient;
+  governor: SendGovernor;
+  secrets: SecretBox;
+  /** How long an unknown send outcome waits for Meta's status webhook before sending again. */
+  reconcileMs: number;
 }

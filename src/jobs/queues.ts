@@ -7,10 +7,19 @@ import type { JobsOptions } from 'bullmq';
  */
 export interface JobPayloads {
   system: { probe: { delayMs: number; requestId?: string } };
+  outbound: {
+    'send-message': { messageId: string; requestId?: string };
+    'mark-read': { messageId: string; requestId?: string };
+    'submit-template': { templateId: string; requestId?: string };
+    'sync-templates': { channelId: string; requestId?: string };
+    'delete-template': { templateId: string; requestId?: string };
+  };
   webhook: { 'process-delivery': { deliveryId: string; /** Replays process even a processed delivery again. */ replay?: boolean; requestId?: string } };
   maintenance: {
     'purge-expired-sessions': { requestId?: string };
     'sweep-deliveries': { requestId?: string };
+    'sweep-outbound': { requestId?: string };
+    'sync-all-templates': { requestId?: string };
   };
 }
 
@@ -34,6 +43,17 @@ export const QUEUE_DEFAULTS: Record<QueueName, QueueDefaults> = {
   system: {
     concurrency: 4,
     jobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 86_400 } },
+  },
+  outbound: {
+    // Sends wait on I/O (the Graph API), and per-conversation order is kept by the handler itself.
+    concurrency: 32,
+    jobOptions: {
+      attempts: 8,
+      // 'meta' is our strategy (see jobs/workers.ts): Meta's minimum wait for the error, or exponential with jitter.
+      backoff: { type: 'meta' },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
   },
   webhook: {
     // Items commit one by one and idempotently, so parallel deliveries are safe.
@@ -62,4 +82,6 @@ export const QUEUE_NAMES = Object.keys(QUEUE_DEFAULTS) as QueueName[];
 export const SCHEDULES = [
   { id: 'purge-expired-sessions', queue: 'maintenance', name: 'purge-expired-sessions', every: 3_600_000 },
   { id: 'sweep-deliveries', queue: 'maintenance', name: 'sweep-deliveries', every: 30_000 },
+  { id: 'sweep-outbound', queue: 'maintenance', name: 'sweep-outbound', every: 60_000 },
+  { id: 'sync-all-templates', queue: 'maintenance', name: 'sync-all-templates', every: 86_400_000 },
 ] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

@@ -7,18 +7,26 @@ import { probeHandler } from './probe.worker';
 import { processDeliveryHandler } from './process-delivery.worker';
 import { purgeExpiredSessionsHandler } from './purge-expired-sessions.worker';
 import { sweepDeliveriesHandler } from './sweep-deliveries.worker';
+import { markReadHandler, sweepOutboundHandler } from './outbound-maintenance.worker';
+import { RetryLaterError, sendMessageHandler } from './send-message.worker';
+import { backoffMs } from '../domain/retry-policy';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, type QueueName } from './queues';
 
-type Handler = (job: Job) => Promise<unknown>;
+type Handler = (job: Job, token?: string) => Promise<unknown>;
 
 /** Job name -> handler, per queue. A job with an unknown name fails rather than vanishing. */
 function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
   return {
     system: { probe: probeHandler(deps) as Handler },
+    outbound: {
+      'send-message': sendMessageHandler(deps) as Handler,
+      'mark-read': markReadHandler(deps) as Handler,
+    },
     webhook: { 'process-delivery': processDeliveryHandler(deps) as Handler },
     maintenance: {
       'purge-expired-sessions': purgeExpiredSessionsHandler(deps),
       'sweep-deliveries': sweepDeliveriesHandler(deps),
+      'sweep-outbound': sweepOutboundHandler(deps),
     },
   };
 }
@@ -42,11 +50,11 @@ export function startWorkers(connection: ConnectionOptions, prefix: string, deps
   const workers = QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
       queue,
-      async (job) => {
+      async (job, token) => {
         const handler = table[queue][job.name];
         // Permanent: retrying cannot make a handler appear, so skip the queue's attempts and backoff.
         if (!handler) throw new UnrecoverableError(`No handler for job "${job.name}" on queue "${queue}"`);
-        return handler(job);
+        return handler(job, token);
       },
       {
         connection,
@@ -54,6 +62,11 @@ export function startWorkers(connection: ConnectionOptions, prefix: string, deps
         concurrency: QUEUE_DEFAULTS[queue].concurrency,
         lockDuration: options.lockDurationMs,
         stalledInterval: options.lockDurationMs,
+        settings: {
+          // 'meta': never sooner than Meta asked for the error (RetryLaterError), else exponential with jitter.
+          backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+            backoffMs(attemptsMade, error instanceof RetryLaterError ? error.waitMs : 0),
+        },
       },
     );
     worker.on('completed', () => metrics.jobOutcomes.inc({ queue, outcome: 'completed' }));

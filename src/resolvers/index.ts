@@ -4,6 +4,7 @@ import { ChannelResolver } from './channel.resolver';
 import { ContactResolver } from './contact.resolver';
 import { ConversationResolver } from './conversation.resolver';
 import { MessageResolver } from './message.resolver';
+import { OutboundResolver } from './outbound.resolver';
 import { TemplateResolver } from './template.resolver';
 import { WebhookDeliveryResolver } from './webhook-delivery.resolver';
 import { OperationsResolver } from './operations.resolver';
@@ -24,4 +25,5 @@ export const resolvers: NonEmptyArray<Function> = [
   ContactResolver,
   TemplateResolver,
   WebhookDeliveryResolver,
+  OutboundResolver,
 ];

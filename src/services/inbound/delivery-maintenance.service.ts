@@ -39,7 +39,7 @@ export async function replayDeliveries(em: EntityManager, queues: JobQueues, ids
   await em.nativeUpdate(WebhookDelivery, { id: { $in: found.map((d) => d.id) }, status: DeliveryStatus.FAILED }, { status: DeliveryStatus.RECEIVED });
   const stamp = Date.now();
   await queues.get('webhook').addBulk(
-    found.map(({ id }) => ({ name: 'process-delivery', data: { deliveryId: id, replay: true }, opts: { jobId: `replay:${id}:${stamp}` } })),
+    found.map(({ id }) => ({ name: 'process-delivery', data: { deliveryId: id, replay: true }, opts: { jobId: `replay-${id}-${stamp}` } })),
   );
   return found.length;
 }

@@ -20,16 +20,19 @@ export interface InboundResult {
   events: EventDraft[];
 }
 
-/** Upserts the contact; a later delivery of an older message never rewinds `lastSeenAt`. */
+/**
+ * Upserts the contact; a later delivery of an older message never rewinds `lastSeenAt` nor brings
+ * back an older profile (name, username): the profile of the newest message wins.
+ */
 async function upsertContact(em: EntityManager, channel: Channel, waId: string, profile: ContactPayload | undefined, at: Date) {
   const [row] = await sql<{ id: string }>(
     em,
     `insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
      values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?)
      on conflict (organization_id, wa_id) do update set
-       name = coalesce(excluded.name, contact.name),
-       user_id = coalesce(excluded.user_id, contact.user_id),
-       username = coalesce(excluded.username, contact.username),
+       name = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.name, contact.name) else coalesce(contact.name, excluded.name) end,
+       user_id = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.user_id, contact.user_id) else coalesce(contact.user_id, excluded.user_id) end,
+       username = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.username, contact.username) else coalesce(contact.username, excluded.username) end,
        first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
        updated_at = now()
@@ -118,12 +121,20 @@ export async function storeInboundMessage(
   }
 
   if (mapped.reaction) {
-    // A reaction decorates its target message; it is not a bubble of its own.
-    await sql(em, `update message set reaction = ?, updated_at = now() where wamid = ? and organization_id = ?`, [
-      mapped.reaction.emoji,
-      mapped.reaction.targetWamid,
-      organizationId,
-    ]);
+    // A reaction decorates its target message; it is not a bubble of its own. Reactions arrive out
+    // of order: the newest one (by Meta's timestamp) wins. Locking the target first makes the check
+    // below see a concurrent reaction that committed meanwhile (a fresh snapshot per statement).
+    await sql(em, `select 1 from message where wamid = ? and organization_id = ? for update`, [mapped.reaction.targetWamid, organizationId]);
+    await sql(
+      em,
+      `update message set reaction = ?, updated_at = now()
+       where wamid = ? and organization_id = ?
+         and not exists (
+           select 1 from message newer
+           where newer.conversation_id = ? and newer.type = ? and newer.sent_at_meta > ?
+             and newer.payload->'reaction'->>'message_id' = ?)`,
+      [mapped.reaction.emoji, mapped.reaction.targetWamid, organizationId, conversation.id, MessageType.REACTION, at, mapped.reaction.targetWamid],
+    );
     events.push(
       await appendEvent(em, organizationId, conversation.id, ConversationEventType.REACTION, {
         messageId,

@@ -77,6 +77,22 @@ async function applyUpdate(em: EntityManager, message: MessageRow, update: Updat
 const lockMessage = async (em: EntityManager, where: string, value: string) =>
   (await sql<MessageRow>(em, `select id, conversation_id, organization_id, status from message where ${where} = ? for update`, [value]))[0];
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Meta echoes our message id as `biz_opaque_callback_data`. A send whose HTTP answer never came
+ * (timeout, crash) has no wamid yet: the first status of it tells us the wamid and that it left.
+ */
+async function reconcile(em: EntityManager, organizationId: string, messageId: string, wamid: string): Promise<void> {
+  if (!UUID.test(messageId)) return;
+  await sql(
+    em,
+    `update message set wamid = ?, send_state = 'DONE', sent_at = coalesce(sent_at, now()), updated_at = now()
+     where id = ? and organization_id = ? and direction = 'OUT' and wamid is null`,
+    [wamid, messageId, organizationId],
+  );
+}
+
 /**
  * Records a status webhook once per (wamid, status) and applies it, or parks it when the message
  * is not known yet (it is applied by `applyParkedStatuses` when the message gets its wamid).
@@ -97,6 +113,7 @@ export async function recordStatus(em: EntityManager, organizationId: string, st
     [randomUUID(), organizationId, status.id, mapped, at, jsonb(safeJson(status))],
   );
   if (!update) return []; // duplicate delivery of the same status
+  if (typeof status.biz_opaque_callback_data === 'string') await reconcile(em, organizationId, status.biz_opaque_callback_data, status.id);
   const message = await lockMessage(em, 'wamid', status.id);
   if (!message || message.organization_id !== organizationId) return []; // parked
   return [await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) })];

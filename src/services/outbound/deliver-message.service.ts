@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import { ConversationEventType } from '../../entities/conversation-event.entity';
+import { Message, SendState } from '../../entities/message.entity';
+import { systemEm, type EntityManager } from '../../db/entity-manager';
+import type { Orm } from '../../db/orm';
+import { sql } from '../../db/sql';
+import type { SecretBox } from '../../auth/secret-box';
+import { MessageStatus } from '../../domain/message-status';
+import type { GraphApiClient } from '../../meta/graph-api.client';
+import { GraphApiError, GraphUnknownOutcomeError, GraphUnreachableError } from '../../meta/graph-api.errors';
+import type { EventBus } from '../../pubsub/event-bus';
+import { appendEvent, type EventDraft } from '../inbound/conversation-log';
+import { applyParkedStatuses } from '../inbound/message-status.service';
+import type { SendGovernor } from './send-governor';
+
+export interface DeliverDeps {
+  orm: Orm;
+  graph: GraphApiClient;
+  governor: SendGovernor;
+  secrets: SecretBox;
+  events: EventBus;
+  log: Logger;
+  /** How long an unknown outcome waits for Meta's status webhook before the message is sent again. */
+  reconcileMs: number;
+}
+
+/** What the worker should do next with the job. */
+export type DeliverOutcome =
+  | { kind: 'done'; detail: string }
+  /** Try again later without spending an attempt: order, rate limits, an outcome still unknown. */
+  | { kind: 'wait'; ms: number; reason: string }
+  /** A transient failure: spend an attempt, wait at least `ms`. */
+  | { kind: 'retry'; ms: number; error: Error }
+  /** Permanently failed and marked FAILED with Meta's code and title. */
+  | { kind: 'failed'; error: Error };
+
+/** Waits shorter than this are slept in place: cheaper than a round trip through the delayed set. */
+const SLEEP_IN_PLACE_MS = 50;
+const ORDER_WAIT_MS = 250;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function markFailed(em: EntityManager, message: Message, code: string, title: string, details: string | null): Promise<EventDraft> {
+  await sql(
+    em,
+    `update message set status = 'FAILED', failed_at = now(), error_code = ?, error_title = ?, error_details = ?,
+       send_state = 'DONE', updated_at = now() where id = ?`,
+    [code, title, details, message.id],
+  );
+  return appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
+    messageId: message.id,
+    status: MessageStatus.FAILED,
+    errorCode: code,
+  });
+}
+
+async function markAccepted(em: EntityManager, message: Message, wamid: string): Promise<EventDraft[]> {
+  // The status webhook may have reconciled it first (same wamid): that is fine.
+  await sql(
+    em,
+    `update message set wamid = ?, status = case when status = 'QUEUED' then 'SENT'::message_status else status end,
+       sent_at = coalesce(sent_at, now()), send_state = 'DONE', updated_at = now()
+     where id = ? and (wamid is null or wamid = ?)`,
+    [wamid, message.id, wamid],
+  );
+  const accepted = await appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
+    messageId: message.id,
+    status: MessageStatus.SENT,
+    wamid,
+  });
+  return [accepted, ...(await applyParkedStatuses(em, message.id, wamid))];
+}
+
+/**
+ * Sends one QUEUED message through the Graph API, safely under retries, crashes and concurrency:
+ * re-reads the row and does nothing if it already left; waits for earlier messages of the same
+ * conversation; takes channel and recipient tokens; claims the row (IN_FLIGHT) before the request
+ * so a crash mid-request is recognised; never repeats a request whose outcome is unknown until the
+ * reconciliation window has passed without Meta's status webhook.
+ */
+export async function deliverMessage(deps: DeliverDeps, messageId: string, attempt: { made: number; max: number }): Promise<DeliverOutcome> {
+  const em = systemEm(deps.orm);
+  const message = await em.findOne(Message, { id: messageId }, { populate: ['channel', 'conversation', 'conversation.contact'] });
+  if (!message || message.status !== MessageStatus.QUEUED) return { kind: 'done', detail: 'already left' };
+
+  const [earlier] = await sql(
+    em,
+    `select 1 from message where conversation_id = ? and status = 'QUEUED' and seq < (select seq from message where id = ?) limit 1`,
+    [message.conversation.id, message.id],
+  );
+  if (earlier) return { kind: 'wait', ms: ORDER_WAIT_MS, reason: 'an earlier message of this conversation has not left yet' };
+
+  if (message.sendState === SendState.IN_FLIGHT || message.sendState === SendState.UNCERTAIN) {
+    const since = Date.now() - (message.sendStartedAt?.getTime() ?? 0);
+    if (since < deps.reconcileMs) {
+      if (message.sendState === SendState.IN_FLIGHT) await sql(em, `update message set send_state = 'UNCERTAIN' where id = ?`, [message.id]);
+      return { kind: 'wait', ms: deps.reconcileMs - since, reason: 'outcome of the previous request unknown; waiting for its status webhook' };
+    }
+    deps.log.warn({ messageId }, 'no status webhook after an unknown send outcome; sending again');
+    await sql(em, `update message set send_state = 'PENDING' where id = ?`, [message.id]);
+  }
+
+  const channel = message.channel;
+  for (;;) {
+    const wait = await deps.governor.take(channel.id, channel.throughputPerSecond, message.conversation.contact.waId);
+    if (wait === 0) break;
+    if (wait > SLEEP_IN_PLACE_MS) return { kind: 'wait', ms: wait, reason: 'channel or recipient rate limit' };
+    await sleep(wait);
+  }
+
+  const claimed = await sql(
+    em,
+    `update message set send_state = 'IN_FLIGHT', send_attempts = send_attempts + 1, send_started_at = now(), updated_at = now()
+     where id = ? and status = 'QUEUED' and (send_state = 'PENDING' or send_state is null) returning id`,
+    [message.id],
+  );
+  if (!claimed.length) return { kind: 'done', detail: 'claimed by another worker' };
+
+  const publishAfter = async (work: (tx: EntityManager) => Promise<EventDraft[]>) => {
+    const events = await em.fork().transactional(work);
+    await deps.events.publish(events);
+  };
+
+  try {
+    const token = deps.secrets.open(channel.accessTokenEncrypted);
+    const { wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload);
+    await publishAfter((tx) => markAccepted(tx, message, wamid));
+    return { kind: 'done', detail: `sent as ${wamid}` };
+  } catch (error) {
+    if (error instanceof GraphUnknownOutcomeError) {
+      await sql(em, `update message set send_state = 'UNCERTAIN' where id = ?`, [message.id]);
+      return { kind: 'wait', ms: deps.reconcileMs, reason: error.message };
+    }
+    const lastAttempt = attempt.made + 1 >= attempt.max;
+    if (error instanceof GraphApiError && (error.decision.kind !== 'retry' || lastAttempt)) {
+      const code = error.code !== null ? String(error.code) : `HTTP_${error.httpStatus}`;
+      await publishAfter(async (tx) => [await markFailed(tx, message, code, error.title, error.details)]);
+      return { kind: 'failed', error };
+    }
+    if (error instanceof GraphApiError || error instanceof GraphUnreachableError) {
+      if (lastAttempt) {
+        await publishAfter(async (tx) => [await markFailed(tx, message, 'UNREACHABLE', error.message, null)]);
+        return { kind: 'failed', error };
+      }
+      await sql(em, `update message set send_state = 'PENDING' where id = ?`, [message.id]);
+      return { kind: 'retry', ms: error instanceof GraphApiError && error.decision.kind === 'retry' ? error.decision.waitMs : 1000, error };
+    }
+    // Our own fault (e.g. the token cannot be decrypted): not sent, so safe to retry.
+    await sql(em, `update message set send_state = 'PENDING' where id = ?`, [message.id]);
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Channel } from '../../entities/channel.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import { MessageType } from '../../entities/message.entity';
+import { Template } from '../../entities/template.entity';
+import { findById } from '../../db/find-by-id';
+import { sql } from '../../db/sql';
+import { AppError, ErrorCode, badInput } from '../../domain/errors';
+import { normalizeWhatsAppNumber } from '../../domain/phone-number';
+import { restrictionBlocks } from '../../domain/account-restriction';
+import { buildTemplateComponents, templateParameterSpec } from '../../domain/template-rules';
+import { buildTemplateRequest } from '../../meta/send-request.builder';
+import type { AppDeps } from '../../auth/context';
+import type { EntityManager } from '../../db/entity-manager';
+import type { MemberScope } from '../scope';
+import { authorOf } from './send-message.service';
+import { dispatch, queueOutbound } from './queue-outbound.service';
+
+export interface SendTemplateInput {
+  channelId: string;
+  to: string;
+  templateId: string;
+  parameters?: { header?: unknown; body?: unknown; buttons?: unknown } | null;
+}
+
+/** The conversation with this customer on this channel, created (with the contact) when there is none. */
+async function openConversation(em: EntityManager, channel: Channel, waId: string): Promise<Conversation> {
+  const organizationId = channel.organization.id;
+  const [contact] = await sql<{ id: string }>(
+    em,
+    `insert into contact (id, created_at, updated_at, organization_id, wa_id, first_seen_at, last_seen_at)
+     values (?, now(), now(), ?, ?, now(), now())
+     on conflict (organization_id, wa_id) do update set updated_at = contact.updated_at returning id`,
+    [randomUUID(), organizationId, waId],
+  );
+  const [conversation] = await sql<{ id: string }>(
+    em,
+    `insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
+     values (?, now(), now(), ?, ?, ?, 'WAITING_AGENT', now())
+     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at returning id`,
+    [randomUUID(), organizationId, channel.id, contact!.id],
+  );
+  return em.findOneOrFail(Conversation, { id: conversation!.id }, { populate: ['channel', 'contact'] });
+}
+
+/**
+ * An approved template to a customer, at any time (templates are what may open or re-open a
+ * conversation outside the 24-hour window). Everything is checked before anything is stored.
+ */
+export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: SendTemplateInput) {
+  const waId = normalizeWhatsAppNumber(input.to);
+  if (!waId) throw badInput('to', 'to must be a WhatsApp phone number with country code, e.g. +5511999990001');
+  const channel = await findById(scope.em, Channel, input.channelId, 'Channel', 'channelId');
+  const template = await findById(scope.em, Template, input.templateId, 'Template', 'templateId');
+  if (template.wabaId !== channel.wabaId) throw badInput('templateId', "The template belongs to another WhatsApp Business Account than the channel's");
+  if (template.status !== 'APPROVED') {
+    throw new AppError(ErrorCode.TEMPLATE_NOT_APPROVED, `Template ${template.name} is ${template.status}, not APPROVED`, {
+      field: 'templateId',
+      status: template.status,
+    });
+  }
+  if (restrictionBlocks(channel.accountRestriction, 'business')) {
+    throw new AppError(ErrorCode.CHANNEL_RESTRICTED, 'Meta has restricted business-initiated messaging on this channel', { channelId: channel.id });
+  }
+  const components = buildTemplateComponents(templateParameterSpec(template.components ?? []), input.parameters ?? {});
+
+  const queued = await scope.em.transactional(async (tx) => {
+    const conversation = await openConversation(tx, channel, waId);
+    return queueOutbound(tx, {
+      conversation,
+      type: MessageType.TEMPLATE,
+      text: template.name,
+      author: authorOf(scope),
+      template,
+      request: (messageId) =>
+        buildTemplateRequest({ to: waId, callbackData: messageId }, { name: template.name, language: template.language, components }),
+    });
+  });
+  await dispatch(deps.queues, deps.events, [queued]);
+  return queued.message;
+}
