@@ -69,7 +69,7 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
 
     const metrics = new Metrics();
     // Hash-tagged so every key of ours lands in one Redis Cluster slot (BullMQ's Lua scripts need it).
-    const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`);
+    const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`, log);
     cleanups.unshift(() => queues.close());
     const events = new EventBus(redis, config.redis.prefix, log);
     const deps: AppDeps = {

@@ -23,6 +23,7 @@ import { depthLimitRule } from '../schema/depth-limit.rule';
 import { formatError } from '../schema/format-error';
 import { observabilityPlugin } from '../schema/observability.plugin';
 import { graphqlAuth } from './graphql-auth.middleware';
+import { rejectNul } from './reject-nul.middleware';
 import type { RequestRateLimiter } from './rate-limit';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -98,6 +99,7 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
     GRAPHQL_PATH,
     cors({ origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, maxAge: 600 }),
     express.json({ limit: config.http.bodyLimitBytes }),
+    rejectNul(),
     graphqlAuth(authenticator, options.rateLimiter),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.viewer ?? null, deps, req.id, req.log) }),
   );

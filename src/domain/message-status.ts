@@ -9,14 +9,19 @@ export enum MessageStatus {
   FAILED = 'FAILED',
 }
 
-/** Meta's status names in webhooks, mapped to ours. */
-export const META_STATUSES: Record<string, MessageStatus> = {
-  sent: MessageStatus.SENT,
-  delivered: MessageStatus.DELIVERED,
-  read: MessageStatus.READ,
-  played: MessageStatus.PLAYED,
-  failed: MessageStatus.FAILED,
-};
+/**
+ * Meta's status names in webhooks, mapped to ours. Null prototype: a status named "constructor" or
+ * "toString" must find nothing, not Object's methods.
+ */
+export const META_STATUSES: Readonly<Record<string, MessageStatus>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, MessageStatus>, {
+    sent: MessageStatus.SENT,
+    delivered: MessageStatus.DELIVERED,
+    read: MessageStatus.READ,
+    played: MessageStatus.PLAYED,
+    failed: MessageStatus.FAILED,
+  }),
+);
 
 const PROGRESS: Partial<Record<MessageStatus, number>> = {
   QUEUED: 0,

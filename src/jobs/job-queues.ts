@@ -1,4 +1,5 @@
 import { Queue, QueueEvents, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Logger } from 'pino';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, SCHEDULES, type JobData, type JobName, type QueueName } from './queues';
 
 /** Producer side of every queue. One instance per process. */
@@ -9,9 +10,13 @@ export class JobQueues {
   constructor(
     private readonly connection: ConnectionOptions,
     readonly prefix: string,
+    private readonly log?: Logger,
   ) {
     for (const name of QUEUE_NAMES) {
-      this.queues.set(name, new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_DEFAULTS[name].jobOptions }));
+      const queue = new Queue(name, { connection, prefix, defaultJobOptions: QUEUE_DEFAULTS[name].jobOptions });
+      // Without a listener BullMQ prints connection errors to the console, bypassing our logs.
+      queue.on('error', (error) => this.log?.warn({ queue: name, err: error.message }, 'queue connection error'));
+      this.queues.set(name, queue);
     }
   }
 

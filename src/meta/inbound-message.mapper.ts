@@ -2,20 +2,24 @@ import { MessageType } from '../entities/message.entity';
 import { safeJson, safeText } from '../domain/safe-text';
 import type { InboundMessagePayload } from './webhook-payload';
 
-const MEDIA_TYPES: Record<string, MessageType> = {
+/** Null prototypes: a message whose type is "constructor" or "toString" is UNKNOWN, not Object's method. */
+const typeTable = (entries: Record<string, MessageType>): Record<string, MessageType> =>
+  Object.assign(Object.create(null) as Record<string, MessageType>, entries);
+
+const MEDIA_TYPES = typeTable({
   image: MessageType.IMAGE,
   video: MessageType.VIDEO,
   audio: MessageType.AUDIO,
   document: MessageType.DOCUMENT,
   sticker: MessageType.STICKER,
-};
+});
 
-const SIMPLE_TYPES: Record<string, MessageType> = {
+const SIMPLE_TYPES = typeTable({
   contacts: MessageType.CONTACTS,
   order: MessageType.ORDER,
   system: MessageType.SYSTEM,
   unsupported: MessageType.UNSUPPORTED,
-};
+});
 
 /** What we store of one inbound message, whatever its type. */
 export interface MappedInboundMessage {

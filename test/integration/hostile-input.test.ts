@@ -183,13 +183,24 @@ describe('hostile input', () => {
       ['a tautology', "' OR 1=1 --"],
       ['a stacked statement', "1'; DROP TABLE channel; --"],
       ['a LIKE wildcard', '%'],
-      ['a NUL byte', '\u0000'],
       ['a 10,000-character id', 'x'.repeat(10_000)],
       ['a well-formed unknown uuid', '00000000-0000-0000-0000-000000000000'],
     ])('answers NOT_FOUND for channel(id:) given %s', async (_what, id) => {
       const response = await app.post({ query: 'query ($id: ID!) { channel(id: $id) { id } }', variables: { id } }, auth);
       expect(codesOf(response)).toEqual(['NOT_FOUND']);
       expectSafe(response);
+    });
+
+    it('refuses a NUL character anywhere in the request with BAD_USER_INPUT, storing nothing', async () => {
+      for (const variables of [{ id: 'a\u0000b' }, { input: { name: 'Acme\u0000Ltd' } }]) {
+        const query = 'id' in variables ? 'query ($id: ID!) { channel(id: $id) { id } }' : 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }';
+        const response = await app.post({ query, variables }, auth);
+        expect(response.status).toBe(400);
+        expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+        expect(response.body.errors[0].message).toContain('NUL');
+        expectSafe(response);
+      }
+      expect(await count('channel')).toBe(0);
     });
 
     it('answers NOT_FOUND for an SQL-ish id written inline in the document', async () => {

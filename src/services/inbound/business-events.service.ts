@@ -12,7 +12,8 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 const id = (value: unknown): string | null =>
   typeof value === 'string' && /^\d+$/.test(value) ? value : typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : null;
 
-const LIMIT_TIERS: Record<string, MessagingLimitTier> = {
+/** Null prototype: a tier named "constructor" or "toString" is unknown, not Object's method. */
+const LIMIT_TIERS: Record<string, MessagingLimitTier> = Object.assign(Object.create(null) as Record<string, MessagingLimitTier>, {
   TIER_50: MessagingLimitTier.TIER_50,
   TIER_250: MessagingLimitTier.TIER_250,
   TIER_1K: MessagingLimitTier.TIER_1K,
@@ -22,7 +23,7 @@ const LIMIT_TIERS: Record<string, MessagingLimitTier> = {
   TIER_UNLIMITED: MessagingLimitTier.UNLIMITED,
   UNLIMITED: MessagingLimitTier.UNLIMITED,
   NOT_SET: MessagingLimitTier.NOT_SET,
-};
+});
 
 /** Meta's highest per-number throughput, granted by a THROUGHPUT_UPGRADE event. */
 const UPGRADED_THROUGHPUT = 1000;

@@ -39,6 +39,16 @@ export interface ProcessSummary {
 /** Invalid values (SQLSTATE class 22) are a property of the item, not a passing fault: quarantine. */
 const isDataError = (error: unknown) => error instanceof DriverException && /^22/.test(String((error as { code?: string }).code));
 
+/**
+ * PostgreSQL's own words for a data error. The driver's message starts with the whole statement and
+ * its values (long, and full of the customer's text), so the cause would be cut off: keep the tail.
+ */
+function dataErrorReason(error: DriverException): string {
+  const [statementAndMessage = ''] = error.message.split('\n - detail:');
+  const cause = statementAndMessage.slice(statementAndMessage.lastIndexOf(' - ') + 3).trim();
+  return `invalid value: ${cause.slice(0, 200)} (SQLSTATE ${String(error.code)})`;
+}
+
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
 /**
@@ -66,7 +76,8 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
       if (events?.length) await deps.events.publish(events);
     } catch (error) {
       if (error instanceof QuarantineError || isDataError(error)) {
-        summary.issues.push({ path, kind: 'quarantined', reason: (error as Error).message.slice(0, 500) });
+        const reason = error instanceof QuarantineError ? error.message : dataErrorReason(error as DriverException);
+        summary.issues.push({ path, kind: 'quarantined', reason: reason.slice(0, 500) });
         return;
       }
       throw error;
