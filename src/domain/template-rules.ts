@@ -567,7 +567,8 @@ export function templateParameterSpec(components: unknown): TemplateParameterSpe
     const type = upper(component.type);
     if (type === 'HEADER') {
       const format = upper(component.format ?? 'TEXT');
-      const kind = HEADER_FORMATS.includes(format as (typeof HEADER_FORMATS)[number]) ? (format.toLowerCase() as TemplateHeaderKind) : null;
+      const known = HEADER_FORMATS.includes(format as (typeof HEADER_FORMATS)[number]);
+      const kind = known ? (format.toLowerCase() as TemplateHeaderKind) : null;
       const placeholders = kind === 'text' ? parsePlaceholders(textOf(component)).placeholders : [];
       spec.header = { kind, params: parameterNames(placeholders) };
       if (placeholders[0]?.kind === 'named') spec.parameterFormat = 'NAMED';
@@ -610,7 +611,10 @@ export type TemplateSendComponent =
   | { type: 'button'; sub_type: TemplateButtonSpec['subType']; index: string; parameters: TemplateSendParameter[] };
 
 export interface TemplateParametersInput {
-  /** A string for a text header; `{ link } | { id }` (plus `filename` for a document) for media; `{ latitude, longitude, name?, address? }` for a location. */
+  /**
+   * A string for a text header; `{ link } | { id }` (plus `filename` for a document) for media;
+   * `{ latitude, longitude, name?, address? }` for a location.
+   */
   header?: unknown;
   /** Positional: a list in placeholder order. Named: an object keyed by placeholder name. */
   body?: unknown;
@@ -624,7 +628,10 @@ export interface TemplateParametersInput {
  * BAD_USER_INPUT naming each (`parameters.body[1]`, `parameters.body.first_name`), since Meta
  * would fail the send later with 132000 or 132018.
  */
-export function buildTemplateComponents(spec: TemplateParameterSpec, parameters: TemplateParametersInput | null | undefined): TemplateSendComponent[] {
+export function buildTemplateComponents(
+  spec: TemplateParameterSpec,
+  parameters: TemplateParametersInput | null | undefined,
+): TemplateSendComponent[] {
   const problems = new InputProblems();
   const input: unknown = parameters ?? {};
   const components: TemplateSendComponent[] = [];
@@ -751,7 +758,12 @@ function bodyParameters(problems: InputProblems, spec: TemplateParameterSpec, va
   }
   if (spec.parameterFormat === 'POSITIONAL') {
     if (!Array.isArray(value)) {
-      problems.add(field, absent(value) ? `is missing: the template body takes ${names.length} value(s)` : `must be a list of ${names.length} value(s) in placeholder order, not ${describeType(value)}`);
+      problems.add(
+        field,
+        absent(value)
+          ? `is missing: the template body takes ${names.length} value(s)`
+          : `must be a list of ${names.length} value(s) in placeholder order, not ${describeType(value)}`,
+      );
       return [];
     }
     for (let i = names.length; i < value.length; i += 1) {
@@ -765,7 +777,12 @@ function bodyParameters(problems: InputProblems, spec: TemplateParameterSpec, va
     return result;
   }
   if (!isPlainObject(value)) {
-    problems.add(field, absent(value) ? `is missing: the template body takes ${names.join(', ')}` : `must be an object keyed by placeholder name (${names.join(', ')}), not ${describeType(value)}`);
+    problems.add(
+      field,
+      absent(value)
+        ? `is missing: the template body takes ${names.join(', ')}`
+        : `must be an object keyed by placeholder name (${names.join(', ')}), not ${describeType(value)}`,
+    );
     return [];
   }
   for (const key of Object.keys(value)) {
@@ -803,7 +820,8 @@ function buttonParameters(problems: InputProblems, spec: TemplateParameterSpec, 
     }
     if (button.params === 0) continue;
     if (absent(item)) {
-      problems.add(itemField, `is missing: button ${button.index} takes ${button.subType === 'url' ? 'the end of its URL' : 'a coupon code'}`);
+      const what = button.subType === 'url' ? 'the end of its URL' : 'a coupon code';
+      problems.add(itemField, `is missing: button ${button.index} takes ${what}`);
       continue;
     }
     if (button.subType === 'url') {
