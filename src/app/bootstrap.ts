@@ -89,6 +89,7 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
         log,
         governor: new SendGovernor(redis, queues.prefix),
         reconcileMs: config.meta.sendReconcileMs,
+        allowPrivateFlowHttp: config.flowHttpAllowPrivate,
       };
       workers = startWorkers(bullConnection(config.redis.url), queues.prefix, jobDeps, metrics, { lockDurationMs: config.jobLockMs });
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).

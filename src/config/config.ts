@@ -45,6 +45,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 25_000),
   JOB_LOCK_MS: int(1000, 600_000, 30_000),
   LOCAL_MODE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
+  FLOW_HTTP_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
 });
 
 export interface Config {
@@ -81,6 +82,8 @@ export interface Config {
   jobLockMs: number;
   /** Set by `npm start` on a developer machine: seeds the demo organization. */
   localMode: boolean;
+  /** Flows' HTTP nodes may call private and loopback addresses; default off (SSRF). */
+  flowHttpAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +138,6 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobLockMs: e.JOB_LOCK_MS,
     localMode: e.LOCAL_MODE,
+    flowHttpAllowPrivate: e.FLOW_HTTP_ALLOW_PRIVATE,
   };
 }

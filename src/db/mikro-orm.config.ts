@@ -8,12 +8,14 @@ import { TENANT_FILTER, tenantFilter } from '../entities/tenant.filter';
 import { Migration20261122000000Foundation } from './migrations/Migration20261122000000Foundation';
 import { Migration20261122010000Inbound } from './migrations/Migration20261122010000Inbound';
 import { Migration20261122020000Outbound } from './migrations/Migration20261122020000Outbound';
+import { Migration20261122030000Flows } from './migrations/Migration20261122030000Flows';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
   { name: 'Migration20261122000000Foundation', class: Migration20261122000000Foundation },
   { name: 'Migration20261122010000Inbound', class: Migration20261122010000Inbound },
   { name: 'Migration20261122020000Outbound', class: Migration20261122020000Outbound },
+  { name: 'Migration20261122030000Flows', class: Migration20261122030000Flows },
 ];
 
 export interface OrmOptions {

@@ -1,4 +1,5 @@
-import { Entity, Enum, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Flow } from './flow.entity';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { TenantEntity } from './tenant.entity';
@@ -30,7 +31,7 @@ registerEnumType(MessagingLimitTier, { name: 'MessagingLimitTier' });
 @ObjectType()
 @Entity()
 export class Channel extends TenantEntity<
-  'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name' | 'accountEvent' | 'accountRestriction' | 'accountUpdatedAt'
+  'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name' | 'accountEvent' | 'accountRestriction' | 'accountUpdatedAt' | 'defaultFlow'
 > {
   @Field({ description: "Meta's phone_number_id" })
   @Unique()
@@ -79,4 +80,8 @@ export class Channel extends TenantEntity<
   @Field(() => Date, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   accountUpdatedAt?: Date | null;
+
+  /** The flow a conversation starts on when no keyword matches; none: conversations wait for an agent. */
+  @ManyToOne(() => Flow, { nullable: true, deleteRule: 'set null' })
+  defaultFlow?: Rel<Flow> | null;
 }

@@ -19,7 +19,9 @@ registerEnumType(ConversationStatus, { name: 'ConversationStatus' });
 @Entity()
 @Unique({ properties: ['channel', 'contact'] })
 @Index({ properties: ['organization', 'lastMessageAt', 'id'] })
-export class Conversation extends TenantEntity<'status' | 'assignedTo' | 'lastInboundAt' | 'windowExpiresAt' | 'lastMessageAt' | 'lastMessageId'> {
+export class Conversation extends TenantEntity<
+  'status' | 'assignedTo' | 'lastInboundAt' | 'windowExpiresAt' | 'lastMessageAt' | 'lastMessageId' | 'botState' | 'botExpiresAt'
+> {
   @ManyToOne(() => Channel, { deleteRule: 'cascade' })
   channel!: Rel<Channel>;
 
@@ -49,4 +51,12 @@ export class Conversation extends TenantEntity<'status' | 'assignedTo' | 'lastIn
   /** Kept on the row so a page of conversations shows its latest message without a scan. */
   @Property({ type: 'uuid', nullable: true })
   lastMessageId?: string | null;
+
+  /** The bot session (flow, version, node, variables, path), or null when no bot runs. */
+  @Property({ type: 'json', nullable: true })
+  botState?: Record<string, unknown> | null;
+
+  /** The bot session ends after this much inactivity (the flow's sessionTtlMinutes). */
+  @Property({ type: 'timestamptz', nullable: true })
+  botExpiresAt?: Date | null;
 }

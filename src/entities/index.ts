@@ -1,6 +1,8 @@
 import { ApiKey } from './api-key.entity';
 import { Channel } from './channel.entity';
 import { Contact } from './contact.entity';
+import { FlowVersion } from './flow-version.entity';
+import { Flow } from './flow.entity';
 import { ConversationEvent } from './conversation-event.entity';
 import { Conversation } from './conversation.entity';
 import { MessageStatusUpdate } from './message-status-update.entity';
@@ -11,7 +13,7 @@ import { UserSession } from './user-session.entity';
 import { User } from './user.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 
-export { ApiKey, Channel, Contact, Conversation, ConversationEvent, Message, MessageStatusUpdate, Organization, Template, User, UserSession, WebhookDelivery };
+export { ApiKey, Channel, Contact, Flow, FlowVersion, Conversation, ConversationEvent, Message, MessageStatusUpdate, Organization, Template, User, UserSession, WebhookDelivery };
 
 export const entities = [
   Organization,
@@ -26,6 +28,8 @@ export const entities = [
   ConversationEvent,
   Template,
   WebhookDelivery,
+  Flow,
+  FlowVersion,
 ];
 
 /** Entities the tenant filter scopes (Organization by its own id). */
@@ -41,4 +45,6 @@ export const tenantScopedEntities = [
   'MessageStatusUpdate',
   'ConversationEvent',
   'Template',
+  'Flow',
+  'FlowVersion',
 ];

@@ -17,4 +17,6 @@ export interface JobDeps {
   secrets: SecretBox;
   /** How long an unknown send outcome waits for Meta's status webhook before sending again. */
   reconcileMs: number;
+  /** Flows' HTTP nodes may call private addresses (local development and tests only). */
+  allowPrivateFlowHttp: boolean;
 }

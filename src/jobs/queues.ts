@@ -13,6 +13,13 @@ export interface JobPayloads {
     'submit-template': { templateId: string; requestId?: string };
     'sync-templates': { channelId: string; requestId?: string };
     'delete-template': { templateId: string; requestId?: string };
+    /** A flow's HTTP node: the request the engine described, performed with its timeout. */
+    'flow-http': {
+      conversationId: string;
+      nodeId: string;
+      request: { method: string; url: string; headers: Record<string, string>; body: unknown; timeoutMs: number };
+      requestId?: string;
+    };
   };
   webhook: { 'process-delivery': { deliveryId: string; /** Replays process even a processed delivery again. */ replay?: boolean; requestId?: string } };
   maintenance: {
@@ -20,6 +27,7 @@ export interface JobPayloads {
     'sweep-deliveries': { requestId?: string };
     'sweep-outbound': { requestId?: string };
     'sync-all-templates': { requestId?: string };
+    'expire-bot-sessions': { requestId?: string };
   };
 }
 
@@ -84,4 +92,5 @@ export const SCHEDULES = [
   { id: 'sweep-deliveries', queue: 'maintenance', name: 'sweep-deliveries', every: 30_000 },
   { id: 'sweep-outbound', queue: 'maintenance', name: 'sweep-outbound', every: 60_000 },
   { id: 'sync-all-templates', queue: 'maintenance', name: 'sync-all-templates', every: 86_400_000 },
+  { id: 'expire-bot-sessions', queue: 'maintenance', name: 'expire-bot-sessions', every: 60_000 },
 ] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

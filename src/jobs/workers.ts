@@ -9,6 +9,7 @@ import { purgeExpiredSessionsHandler } from './purge-expired-sessions.worker';
 import { sweepDeliveriesHandler } from './sweep-deliveries.worker';
 import { markReadHandler, sweepOutboundHandler } from './outbound-maintenance.worker';
 import { RetryLaterError, sendMessageHandler } from './send-message.worker';
+import { expireBotSessionsHandler, flowHttpHandler } from './flow.worker';
 import { deleteTemplateHandler, submitTemplateHandler, syncAllTemplatesHandler, syncTemplatesHandler } from './template.worker';
 import { backoffMs } from '../domain/retry-policy';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, type QueueName } from './queues';
@@ -25,6 +26,7 @@ function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
       'submit-template': submitTemplateHandler(deps) as Handler,
       'delete-template': deleteTemplateHandler(deps) as Handler,
       'sync-templates': syncTemplatesHandler(deps) as Handler,
+      'flow-http': flowHttpHandler(deps) as Handler,
     },
     webhook: { 'process-delivery': processDeliveryHandler(deps) as Handler },
     maintenance: {
@@ -32,6 +34,7 @@ function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
       'sweep-deliveries': sweepDeliveriesHandler(deps),
       'sweep-outbound': sweepOutboundHandler(deps),
       'sync-all-templates': syncAllTemplatesHandler(deps),
+      'expire-bot-sessions': expireBotSessionsHandler(deps),
     },
   };
 }

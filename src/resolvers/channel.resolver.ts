@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Flow } from '../entities/flow.entity';
 import type { GraphQLContext } from '../auth/context';
 import { Channel } from '../entities/channel.entity';
 import { Role } from '../domain/role';
@@ -7,7 +8,7 @@ import { memberScope } from './member-scope';
 import { ChannelConnection, ChannelPayload, CreateChannelInput, UpdateChannelInput } from './types/channel.types';
 import { PageArgs } from './types/page.args';
 
-@Resolver()
+@Resolver(() => Channel)
 export class ChannelResolver {
   @Authorized()
   @Query(() => ChannelConnection, { description: 'WhatsApp phone numbers of the organization' })
@@ -32,5 +33,10 @@ export class ChannelResolver {
   async updateChannel(@Arg('input') input: UpdateChannelInput, @Ctx() ctx: GraphQLContext) {
     const { id, ...patch } = input;
     return { channel: await updateChannel(memberScope(ctx), ctx.deps.secrets, id, patch) };
+  }
+
+  @FieldResolver(() => Flow, { nullable: true, description: 'The flow new conversations start on' })
+  defaultFlow(@Root() channel: Channel, @Ctx() ctx: GraphQLContext) {
+    return channel.defaultFlow ? ctx.loaders.flow.load(channel.defaultFlow.id) : null;
   }
 }

@@ -3,6 +3,7 @@ import { ApiKeyResolver } from './api-key.resolver';
 import { ChannelResolver } from './channel.resolver';
 import { ContactResolver } from './contact.resolver';
 import { ConversationResolver } from './conversation.resolver';
+import { FlowResolver } from './flow.resolver';
 import { MessageResolver } from './message.resolver';
 import { OutboundResolver } from './outbound.resolver';
 import { TemplateResolver } from './template.resolver';
@@ -26,4 +27,5 @@ export const resolvers: NonEmptyArray<Function> = [
   TemplateResolver,
   WebhookDeliveryResolver,
   OutboundResolver,
+  FlowResolver,
 ];

@@ -4,6 +4,7 @@ import type { EntityManager } from '../db/entity-manager';
 import { Channel } from '../entities/channel.entity';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
+import { Flow } from '../entities/flow.entity';
 import { Message } from '../entities/message.entity';
 import { User } from '../entities/user.entity';
 
@@ -22,6 +23,7 @@ export function createLoaders(em: EntityManager) {
     channel: byId(em, Channel),
     contact: byId(em, Contact),
     conversation: byId(em, Conversation),
+    flow: byId(em, Flow),
     message: byId(em, Message),
     user: byId(em, User),
   };

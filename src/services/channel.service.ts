@@ -4,6 +4,7 @@ import { paginate, type PageArgs } from '../db/paginate';
 import type { SecretBox } from '../auth/secret-box';
 import { conflict } from '../domain/errors';
 import { findById } from '../db/find-by-id';
+import { setDefaultFlow } from './flows/flow.service';
 import { organizationRef, type MemberScope } from './scope';
 
 export interface CreateChannelInput {
@@ -15,7 +16,10 @@ export interface CreateChannelInput {
   throughputPerSecond?: number | null;
 }
 
-export type UpdateChannelInput = { [K in keyof Omit<CreateChannelInput, 'phoneNumberId'>]?: CreateChannelInput[K] | null };
+export type UpdateChannelInput = { [K in keyof Omit<CreateChannelInput, 'phoneNumberId'>]?: CreateChannelInput[K] | null } & {
+  /** The flow new conversations start on; null clears it. */
+  defaultFlowId?: string | null;
+};
 
 async function flushUnique(scope: MemberScope) {
   try {
@@ -51,6 +55,7 @@ export async function updateChannel(scope: MemberScope, secrets: SecretBox, id: 
   if (input.name !== undefined) channel.name = input.name;
   if (input.throughputPerSecond) channel.throughputPerSecond = input.throughputPerSecond;
   if (input.accessToken) channel.accessTokenEncrypted = secrets.seal(input.accessToken);
+  if (input.defaultFlowId !== undefined) await setDefaultFlow(scope, channel, input.defaultFlowId);
   await flushUnique(scope);
   return channel;
 }

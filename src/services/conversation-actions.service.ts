@@ -7,6 +7,9 @@ import { badInput, conflict, forbidden } from '../domain/errors';
 import { Role, roleAtLeast } from '../domain/role';
 import type { AppDeps } from '../auth/context';
 import { appendEvent, type EventDraft } from './inbound/conversation-log';
+import { restartBot } from './flows/bot-runtime.service';
+import { dispatchBotTurn } from './flows/bot-dispatch';
+import { serviceWindow } from '../domain/window-policy';
 import type { MemberScope } from './scope';
 
 /** Applies a change to a conversation with its log event in one transaction, then publishes. */
@@ -66,12 +69,31 @@ export const handoffToAgent = (scope: MemberScope, deps: AppDeps, conversationId
     return statusChange(conversation, conversation.assignedTo ? ConversationStatus.WITH_AGENT : ConversationStatus.WAITING_AGENT);
   });
 
-export const returnToBot = (scope: MemberScope, deps: AppDeps, conversationId: string) =>
-  change(scope, deps, conversationId, (conversation) => {
-    if (conversation.status === ConversationStatus.CLOSED) throw conflict('The conversation is closed: reopen it first', 'conversationId');
+/**
+ * Gives the conversation back to the bot: an active session resumes where it waits; otherwise the
+ * default flow starts now if the 24-hour window is open (its messages could not be delivered
+ * otherwise), or on the customer's next message.
+ */
+export async function returnToBot(scope: MemberScope, deps: AppDeps, conversationId: string) {
+  const conversation = await findById(scope.em, Conversation, conversationId, 'Conversation', 'conversationId');
+  if (conversation.status === ConversationStatus.CLOSED) throw conflict('The conversation is closed: reopen it first', 'conversationId');
+  const previous = conversation.status;
+  const turn = await scope.em.transactional(async (tx) => {
+    await tx.execute('select id from conversation where id = ? for update', [conversation.id]);
     conversation.assignedTo = null;
-    return statusChange(conversation, ConversationStatus.BOT);
+    const started = serviceWindow(conversation.lastInboundAt).isOpen ? await restartBot(tx, conversation) : null;
+    if (!started) conversation.status = ConversationStatus.BOT;
+    await tx.flush();
+    const event = await appendEvent(tx, conversation.organization.id, conversation.id, ConversationEventType.STATUS_CHANGED, {
+      status: conversation.status,
+      previous,
+      by: scope.viewer.userId ?? scope.viewer.apiKeyId,
+    });
+    return { queued: started?.queued ?? [], events: [event, ...(started?.events ?? [])], http: started?.http ?? null };
   });
+  await dispatchBotTurn(deps.queues, deps.events, turn);
+  return conversation;
+}
 
 export const closeConversation = (scope: MemberScope, deps: AppDeps, conversationId: string) =>
   change(scope, deps, conversationId, (conversation) => statusChange(conversation, ConversationStatus.CLOSED));

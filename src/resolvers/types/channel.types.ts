@@ -71,6 +71,10 @@ export class UpdateChannelInput {
   @Min(1)
   @Max(1000)
   throughputPerSecond?: number | null;
+
+  @Field(() => ID, { nullable: true, description: 'Published flow new conversations start on; null clears it' })
+  @IsOptional()
+  defaultFlowId?: string | null;
 }
 
 @ObjectType()

@@ -12,13 +12,31 @@ import { mapInboundMessage } from '../../meta/inbound-message.mapper';
 import { metaTime, type ContactPayload, type InboundMessagePayload } from '../../meta/webhook-payload';
 import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
+import { runBotForInbound, type BotTurn } from '../flows/bot-runtime.service';
+import type { InboundInput } from '../../domain/flow/flow-engine';
 
 export interface InboundResult {
   duplicate: boolean;
   conversationId: string;
   messageId: string | null;
   events: EventDraft[];
+  /** What the bot did with the message (replies to send after the commit). */
+  bot: BotTurn | null;
 }
+
+/** The engine's view of a customer message: a tapped button or list row, text, or anything else. */
+function engineInput(message: InboundMessagePayload, text: string | null): InboundInput {
+  const interactive = message.interactive as { button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string } } | undefined;
+  const reply = interactive?.button_reply ?? interactive?.list_reply;
+  if (reply?.id) return { kind: 'reply', id: String(reply.id), title: String(reply.title ?? '') };
+  const button = message.button as { payload?: string; text?: string } | undefined;
+  if (message.type === 'button' && button) return { kind: 'reply', id: String(button.payload ?? button.text ?? ''), title: String(button.text ?? '') };
+  if (message.type === 'text' && text !== null) return { kind: 'text', text };
+  return { kind: 'other', text };
+}
+
+/** A profile field as safe text; anything but a non-empty string (the payload is untrusted) is null. */
+const textOrNull = (value: unknown): string | null => (typeof value === 'string' && value ? safeText(value) : null);
 
 /**
  * Upserts the contact; a later delivery of an older message never rewinds `lastSeenAt` nor brings
@@ -41,9 +59,9 @@ async function upsertContact(em: EntityManager, channel: Channel, waId: string, 
       randomUUID(),
       channel.organization.id,
       waId,
-      profile?.profile?.name ? safeText(profile.profile.name) : null,
-      profile?.user_id ?? null,
-      profile?.profile?.username ?? null,
+      textOrNull(profile?.profile?.name),
+      textOrNull(profile?.user_id),
+      textOrNull(profile?.profile?.username),
       at,
       at,
     ],
@@ -113,7 +131,7 @@ export async function storeInboundMessage(
       mapped.error?.details ?? null,
     ],
   );
-  if (!inserted.length) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [] };
+  if (!inserted.length) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [], bot: null };
 
   const events: EventDraft[] = [];
   if (conversation.inserted) {
@@ -147,6 +165,7 @@ export async function storeInboundMessage(
 
   // Monotonic: a late, older message never shortens the window nor replaces the latest message.
   const isBubble = mapped.type !== MessageType.REACTION;
+  const [before] = await sql<{ status: ConversationStatus }>(em, `select status from conversation where id = ?`, [conversation.id]);
   await sql(
     em,
     `update conversation set
@@ -169,5 +188,11 @@ export async function storeInboundMessage(
       }),
     );
   }
-  return { duplicate: false, conversationId: conversation.id, messageId, events };
+  // The conversation row stays locked by the upsert above until commit: one message at a time per conversation.
+  const bot = isBubble
+    ? await runBotForInbound(em, conversation.id, engineInput(message, mapped.text), mapped.text, {
+        fresh: conversation.inserted || before?.status === ConversationStatus.CLOSED,
+      })
+    : null;
+  return { duplicate: false, conversationId: conversation.id, messageId, events, bot };
 }

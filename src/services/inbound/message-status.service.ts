@@ -4,7 +4,7 @@ import type { EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
 import { META_STATUSES, MessageStatus, advanceStatus } from '../../domain/message-status';
 import { safeJson } from '../../domain/safe-text';
-import { metaTime, type StatusPayload } from '../../meta/webhook-payload';
+import { metaTime, type MetaError, type StatusPayload } from '../../meta/webhook-payload';
 import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
 
@@ -16,6 +16,10 @@ const TIME_COLUMN: Partial<Record<MessageStatus, string>> = {
   PLAYED: 'played_at',
   FAILED: 'failed_at',
 };
+
+/** Meta's error code as text; null unless it is a number or a string (the payload is untrusted). */
+const codeOf = (error: MetaError | undefined): string | null =>
+  typeof error?.code === 'number' || typeof error?.code === 'string' ? String(error.code) : null;
 
 interface MessageRow {
   id: string;
@@ -55,7 +59,7 @@ async function applyUpdate(em: EntityManager, message: MessageRow, update: Updat
     [
       next,
       update.occurred_at,
-      error?.code !== undefined ? String(error.code) : null,
+      codeOf(error),
       error ? (error.title ?? error.message ?? null) : null,
       error?.error_data?.details ?? null,
       typeof pricing?.category === 'string' ? pricing.category : null,
@@ -70,7 +74,7 @@ async function applyUpdate(em: EntityManager, message: MessageRow, update: Updat
     reported: update.status,
     status: next,
     at: update.occurred_at.toISOString(),
-    ...(error ? { errorCode: String(error.code ?? '') } : {}),
+    ...(error ? { errorCode: codeOf(error) ?? '' } : {}),
   });
 }
 
@@ -101,7 +105,7 @@ export async function recordStatus(em: EntityManager, organizationId: string, st
   const mapped = typeof status.status === 'string' ? META_STATUSES[status.status] : undefined;
   const at = metaTime(status.timestamp);
   if (typeof status.id !== 'string' || !status.id) throw new QuarantineError('status has no message id');
-  if (!mapped) throw new QuarantineError(`unknown status "${String(status.status)}"`);
+  if (!mapped) throw new QuarantineError(`unknown status ${JSON.stringify(status.status) ?? 'undefined'}`.slice(0, 200));
   if (!at) throw new QuarantineError('status has no valid timestamp');
 
   const [update] = await sql<UpdateRow>(

@@ -15,6 +15,9 @@ import {
 } from '../../meta/webhook-payload';
 import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
+import type { JobQueues } from '../../jobs/job-queues';
+import { dispatchBotTurn } from '../flows/bot-dispatch';
+import type { BotTurn } from '../flows/bot-runtime.service';
 import { applyChannelChange, applyTemplateChange } from './business-events.service';
 import { storeInboundMessage } from './inbound-message.service';
 import { recordStatus } from './message-status.service';
@@ -23,6 +26,7 @@ import { QuarantineError } from './quarantine-error';
 export interface InboundDeps {
   orm: Orm;
   events: EventBus;
+  queues: JobQueues;
   log: Logger;
 }
 
@@ -49,6 +53,15 @@ function dataErrorReason(error: DriverException): string {
   return `invalid value: ${cause.slice(0, 200)} (SQLSTATE ${String(error.code)})`;
 }
 
+/**
+ * A value of a shape our code cannot handle (a TypeError or RangeError) fails the same way on every
+ * retry: it is the item's fault, so it is quarantined rather than holding up the delivery.
+ */
+const isShapeError = (error: unknown) => error instanceof TypeError || error instanceof RangeError;
+
+/** Any JSON value as text, without calling a hostile `toString` (String({ toString: 1 }) throws). */
+const show = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
 /**
@@ -70,13 +83,19 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
     return channels.get(phoneNumberId)!;
   };
 
-  const attempt = async (path: string, work: (tx: EntityManager) => Promise<DomainEvent[] | void>) => {
+  const attempt = async (path: string, work: (tx: EntityManager, bot: BotTurn[]) => Promise<DomainEvent[] | void>) => {
     try {
-      const events = await em.fork().transactional(async (tx) => work(tx));
+      const turns: BotTurn[] = [];
+      const events = await em.fork().transactional(async (tx) => work(tx, turns));
       if (events?.length) await deps.events.publish(events);
+      for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
     } catch (error) {
-      if (error instanceof QuarantineError || isDataError(error)) {
-        const reason = error instanceof QuarantineError ? error.message : dataErrorReason(error as DriverException);
+      if (error instanceof QuarantineError || isDataError(error) || isShapeError(error)) {
+        if (isShapeError(error)) deps.log.warn({ err: error, deliveryId, path }, 'webhook item of an unexpected shape quarantined');
+        const reason =
+          error instanceof QuarantineError ? error.message
+          : isShapeError(error) ? `unexpected shape: ${(error as Error).message}`
+          : dataErrorReason(error as DriverException);
         summary.issues.push({ path, kind: 'quarantined', reason: reason.slice(0, 500) });
         return;
       }
@@ -123,11 +142,12 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
         // Contacts are joined to messages by wa_id, never by position.
         const profiles = new Map(list<ContactPayload>(value.contacts).filter((c) => c?.wa_id).map((c) => [c.wa_id!, c]));
         for (const [m, message] of list<InboundMessagePayload>(value.messages).entries()) {
-          await attempt(`${path}.value.messages[${m}]`, async (tx) => {
+          await attempt(`${path}.value.messages[${m}]`, async (tx, turns) => {
             if (!message || typeof message !== 'object') throw new QuarantineError('message is not an object');
             const result = await storeInboundMessage(tx, channel, message, profiles.get(message.from ?? ''));
             if (result.duplicate) summary.duplicates += 1;
             else summary.messages += 1;
+            if (result.bot) turns.push(result.bot);
             return result.events;
           });
         }
@@ -140,7 +160,7 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
         }
         for (const [x, error] of list<{ code?: unknown; title?: unknown }>(value.errors).entries()) {
           // System-level errors from Meta (e.g. 130429): kept with the delivery and logged for operators.
-          const reason = `Meta error ${String(error?.code)}: ${String(error?.title ?? '')}`.slice(0, 500);
+          const reason = `Meta error ${show(error?.code)}: ${show(error?.title ?? '')}`.slice(0, 500);
           summary.issues.push({ path: `${path}.value.errors[${x}]`, kind: 'ignored', reason });
           deps.log.warn({ deliveryId, channelId: channel.id, metaError: error }, 'Meta reported an error in a webhook');
         }

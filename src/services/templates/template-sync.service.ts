@@ -60,6 +60,16 @@ export async function deleteTemplateAtMeta(em: EntityManager, deps: TemplateJobD
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 
+/** JSON with object keys sorted: jsonb stores keys in its own order, so plain JSON.stringify would see every row as changed. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
 /**
  * Pulls every page of the WABA's templates from Meta and reconciles: new ones are added, changed
  * ones updated, ones Meta no longer has are marked DELETED. Returns counts.
@@ -96,9 +106,9 @@ export async function syncTemplates(em: EntityManager, deps: TemplateJobDeps, ch
     };
     const existing = byMetaId.get(metaTemplateId);
     if (existing) {
-      const before = JSON.stringify([existing.status, existing.category, existing.components, existing.qualityScore]);
+      const before = canonical([existing.status, existing.category, existing.components, existing.qualityScore]);
       Object.assign(existing, fields);
-      if (JSON.stringify([existing.status, existing.category, existing.components, existing.qualityScore]) !== before) counts.updated += 1;
+      if (canonical([existing.status, existing.category, existing.components, existing.qualityScore]) !== before) counts.updated += 1;
     } else {
       em.create(Template, { organization: channel.organization, wabaId: channel.wabaId, metaTemplateId, ...fields });
       counts.added += 1;
