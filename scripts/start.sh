@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What `npm start` runs: a local, self-contained instance (local PG + Redis, stable dev secrets).
-# The app itself migrates, seeds the demo organization and prints its URLs.
+# The app itself (LOCAL_MODE=1) migrates, starts a fake Graph API unless META_GRAPH_URL is set,
+# seeds the demo (organization, channel, sample flow, template) and prints its URLs; then
+# `npm run chat` in another terminal talks to the bot.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

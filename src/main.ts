@@ -1,26 +1,12 @@
 import 'reflect-metadata';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { bootstrap, type App } from './app/bootstrap';
 import { BOARD_PATH } from './app/board.routes';
 import { GRAPHQL_PATH } from './app/graphql-server';
-import { systemEm } from './db/entity-manager';
-import { DEMO_EMAIL, seedDemo } from './db/seeders/demo.seeder';
+import type { FakeGraphApi } from './devtools/fake-graph';
+import { demoBannerLines, localDemoSettings, seedLocalDemo, startLocalFakeGraph, type DemoFile } from './devtools/local-demo';
 
-/** Where `npm start` keeps the demo credentials between runs (git-ignored). */
-const DEMO_FILE = path.resolve('.local/demo.json');
-
-async function seedLocalDemo(app: App) {
-  const saved = existsSync(DEMO_FILE) ? (JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as { apiKey?: string; password?: string }) : {};
-  const seed = await seedDemo(systemEm(app.orm), { issueKey: !saved.apiKey });
-  const demo = { apiKey: seed.apiKey ?? saved.apiKey, password: seed.password ?? saved.password };
-  mkdirSync(path.dirname(DEMO_FILE), { recursive: true });
-  writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2), { mode: 0o600 });
-  return demo;
-}
-
-function printWelcome(config: Config, app: App, demo?: { apiKey?: string; password?: string }) {
+function printWelcome(config: Config, app: App, demo?: DemoFile) {
   const base = app.url.replace('127.0.0.1', 'localhost');
   const lines = [
     '',
@@ -29,12 +15,7 @@ function printWelcome(config: Config, app: App, demo?: { apiKey?: string; passwo
     `  Health       ${base}/health/ready`,
     `  Metrics      ${base}/metrics`,
   ];
-  if (demo?.apiKey) {
-    lines.push(`  Demo API key ${demo.apiKey}`);
-    if (demo.password) lines.push(`  Demo login   ${DEMO_EMAIL} / ${demo.password}`);
-    lines.push('', `  curl -s ${base}${GRAPHQL_PATH} -H 'content-type: application/json' \\`);
-    lines.push(`    -H 'authorization: Bearer ${demo.apiKey}' -d '{"query":"{ viewer { organization { name } role } }"}'`);
-  }
+  if (demo) lines.push(...demoBannerLines(demo, `${base}${GRAPHQL_PATH}`));
   if (config.role === 'worker') lines.splice(1, 2);
   console.log(lines.join('\n') + '\n');
 }
@@ -50,21 +31,36 @@ async function main() {
     }
     throw error;
   }
-  const app = await bootstrap(config);
-  const demo = config.localMode ? await seedLocalDemo(app) : undefined;
-  printWelcome(config, app, demo);
+  // Local mode: a fake Graph API in this process unless META_GRAPH_URL names a real (or other) one.
+  const local = config.localMode ? localDemoSettings(config, process.env) : null;
+  let fake: FakeGraphApi | null = null;
+  if (local?.fakeGraphPort != null) ({ fake, config } = await startLocalFakeGraph(config, local.fakeGraphPort));
+  let app: App | undefined;
+  let demo: DemoFile | undefined;
+  try {
+    app = await bootstrap(config);
+    if (local) demo = await seedLocalDemo(app, local, fake);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await fake?.close();
+    throw error;
+  }
+  const running = app;
+  printWelcome(config, running, demo);
 
   const shutdown = (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
+    running.log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
+      running.log.error('shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    app.close().then(
+    // The fake last: the app's workers may be sending to it until they stop.
+    const closed = running.close().then(() => fake?.close());
+    closed.then(
       () => process.exit(0),
       (error: unknown) => {
-        app.log.error({ err: error }, 'shutdown failed');
+        running.log.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -9,6 +9,8 @@ import { Migration20261122000000Foundation } from './migrations/Migration2026112
 import { Migration20261122010000Inbound } from './migrations/Migration20261122010000Inbound';
 import { Migration20261122020000Outbound } from './migrations/Migration20261122020000Outbound';
 import { Migration20261122030000Flows } from './migrations/Migration20261122030000Flows';
+import { Migration20261122035000EventOrder } from './migrations/Migration20261122035000EventOrder';
+import { Migration20261122040000Live } from './migrations/Migration20261122040000Live';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -16,6 +18,8 @@ export const migrationsList = [
   { name: 'Migration20261122010000Inbound', class: Migration20261122010000Inbound },
   { name: 'Migration20261122020000Outbound', class: Migration20261122020000Outbound },
   { name: 'Migration20261122030000Flows', class: Migration20261122030000Flows },
+  { name: 'Migration20261122035000EventOrder', class: Migration20261122035000EventOrder },
+  { name: 'Migration20261122040000Live', class: Migration20261122040000Live },
 ];
 
 export interface OrmOptions {

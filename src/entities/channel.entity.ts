@@ -31,7 +31,7 @@ registerEnumType(MessagingLimitTier, { name: 'MessagingLimitTier' });
 @ObjectType()
 @Entity()
 export class Channel extends TenantEntity<
-  'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name' | 'accountEvent' | 'accountRestriction' | 'accountUpdatedAt' | 'defaultFlow'
+  'qualityRating' | 'messagingLimitTier' | 'throughputPerSecond' | 'name' | 'accountEvent' | 'accountRestriction' | 'accountUpdatedAt' | 'defaultFlow' | 'eventTimes'
 > {
   @Field({ description: "Meta's phone_number_id" })
   @Unique()
@@ -84,4 +84,8 @@ export class Channel extends TenantEntity<
   /** The flow a conversation starts on when no keyword matches; none: conversations wait for an agent. */
   @ManyToOne(() => Flow, { nullable: true, deleteRule: 'set null' })
   defaultFlow?: Rel<Flow> | null;
+
+  /** Meta's time (ISO) of the latest applied event per webhook field: older ones are skipped. */
+  @Property({ type: 'json', nullable: true })
+  eventTimes?: Record<string, string> | null;
 }

@@ -9,7 +9,7 @@ import { TenantEntity } from './tenant.entity';
 @Unique({ properties: ['organization', 'wabaId', 'metaTemplateId'] })
 @Index({ properties: ['organization', 'name', 'language'] })
 export class Template extends TenantEntity<
-  'metaTemplateId' | 'category' | 'status' | 'qualityScore' | 'rejectionReason' | 'pendingCategory' | 'components' | 'statusDetails'
+  'metaTemplateId' | 'category' | 'status' | 'qualityScore' | 'rejectionReason' | 'pendingCategory' | 'components' | 'statusDetails' | 'eventTimes'
 > {
   @Property({ length: 64 })
   wabaId!: string;
@@ -56,4 +56,8 @@ export class Template extends TenantEntity<
   @Field(() => GraphQLJSON, { nullable: true })
   @Property({ type: 'json', nullable: true })
   statusDetails?: Record<string, unknown> | null;
+
+  /** Meta's time (ISO) of the latest applied event per webhook field: older ones are skipped. */
+  @Property({ type: 'json', nullable: true })
+  eventTimes?: Record<string, string> | null;
 }

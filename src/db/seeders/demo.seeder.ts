@@ -44,7 +44,8 @@ export const DEMO_TEMPLATE = {
 export interface DemoSeed {
   organization: Organization;
   channel: Channel;
-  flow: Flow;
+  /** Null when the organization has flows but none named DEMO_FLOW_NAME (see seedFlow). */
+  flow: Flow | null;
   template: Template;
   /** Present only when a new key or password was made on this run (they are stored hashed). */
   apiKey?: string;
@@ -83,7 +84,7 @@ export async function seedDemo(orm: Orm, options: { issueKey: boolean; secrets: 
   };
   const { channel, created: newChannel } = await seedChannel(scope, options.secrets);
   const { flow, changed } = await seedFlow(scope);
-  if (!channel.defaultFlow && (newChannel || changed) && !flow.archivedAt) {
+  if (flow && !channel.defaultFlow && (newChannel || changed) && !flow.archivedAt) {
     await setDefaultFlow(scope, channel, flow.id);
     await scope.em.flush();
   }
@@ -120,11 +121,16 @@ function opens(secrets: SecretBox, sealed: string): boolean {
   }
 }
 
-/** Created and published through the flow services, so the sample flow passes the same validation as any user's. */
-async function seedFlow(scope: MemberScope): Promise<{ flow: Flow; changed: boolean }> {
+/**
+ * Created and published through the flow services, so the sample flow passes the same validation
+ * as any user's. Found again by its name; once the organization has flows of its own (say the
+ * sample was renamed), none is added: a second copy would only clash with their keywords.
+ */
+async function seedFlow(scope: MemberScope): Promise<{ flow: Flow | null; changed: boolean }> {
   let flow = await scope.em.findOne(Flow, { name: DEMO_FLOW_NAME }, { orderBy: { createdAt: 'asc' } });
   let changed = false;
   if (!flow) {
+    if (await scope.em.count(Flow, {})) return { flow: null, changed };
     flow = await createFlow(scope, {
       name: DEMO_FLOW_NAME,
       description: 'Seeded by npm start: every node type, to try with npm run chat.',

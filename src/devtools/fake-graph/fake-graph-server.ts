@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo } from 'node:net';
 import { FakeGraphState, type RecordedRequest } from './fake-graph-state';
 import { route, type Routed } from './fake-graph-routes';
+import { CONTROL_PREFIX, controlRoute } from './fake-graph-control';
 import { FakeTemplateStore, type FakeTemplate, type TemplateSeed } from './fake-template-store';
 import { StatusEmitter, type EmittedWebhook } from './status-emitter';
 import { inboundEnvelope, metaJson, statusEnvelope, templateStatusRaw, type InboundContent, type StatusName } from './webhook-envelopes';
@@ -60,7 +61,8 @@ function normaliseAutoStatuses(value: FakeGraphOptions['autoStatuses']): AutoSta
 /**
  * A fake Meta Graph API on a real HTTP port, for tests, the local demo and benchmarks: it accepts
  * sends with fresh wamids, records every request, fails, stalls or throttles on demand, manages
- * templates, and posts the matching signed webhooks back to our `/webhooks/meta`.
+ * templates, and posts the matching signed webhooks back to our `/webhooks/meta`. Tools in other
+ * processes read what it accepted from `GET /_fake/sent` (see fake-graph-control.ts).
  */
 export class FakeGraphApi {
   private readonly state: FakeGraphState;
@@ -254,6 +256,10 @@ export class FakeGraphApi {
   private respond(req: IncomingMessage, res: ServerResponse, text: string): void {
     const url = new URL(req.url ?? '/', 'http://fake-graph');
     const query = Object.fromEntries(url.searchParams);
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      writeAnswer(res, controlRoute({ state: this.state, templates: this.store }, req.method ?? 'GET', url.pathname, query));
+      return;
+    }
     const body = parseBody(text);
     const routed = route({ state: this.state, templates: this.store, baseUrl: this.url, now: this.clock }, { method: req.method ?? 'GET', pathname: url.pathname, query, headers: req.headers, body });
     const record: RecordedRequest = {

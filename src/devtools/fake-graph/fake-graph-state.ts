@@ -76,6 +76,9 @@ export class FakeGraphState {
   private lastSent = new Map<string, string>();
   private numbers = new Map<string, NumberInfo>();
   private sequence = 0;
+  /** Accepted sends ever recorded, and each one's 1-based position among them: a cursor that survives drops and reset(). */
+  private acceptedSends = 0;
+  private readonly sendSeq = new WeakMap<RecordedRequest, number>();
 
   constructor(
     private readonly initialThroughput: number | null,
@@ -85,8 +88,19 @@ export class FakeGraphState {
   }
 
   record(request: RecordedRequest): void {
+    if (request.kind === 'send' && request.wamid !== undefined) this.sendSeq.set(request, ++this.acceptedSends);
     this.requests.push(request);
     if (this.requests.length > this.maxRecorded) this.requests.splice(0, this.requests.length - this.maxRecorded);
+  }
+
+  /** How many sends were accepted so far (the newest send's position). */
+  get lastSendSeq(): number {
+    return this.acceptedSends;
+  }
+
+  /** The position of an accepted send among all accepted sends; undefined for anything else. */
+  sendSeqOf(request: RecordedRequest): number | undefined {
+    return this.sendSeq.get(request);
   }
 
   scriptFailure(rule: FailureRule): void {

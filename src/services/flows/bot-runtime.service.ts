@@ -93,7 +93,20 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, outpu
       );
       continue;
     }
-    const components = buildTemplateComponents(templateParameterSpec(template.components ?? []), output.parameters);
+    let components;
+    try {
+      components = buildTemplateComponents(templateParameterSpec(template.components ?? []), output.parameters);
+    } catch (error) {
+      // A parameter that renders blank or does not fit: the flow goes on; the error is on the record.
+      turn.events.push(
+        await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, {
+          type: 'error',
+          nodeId: output.nodeId,
+          message: `Template ${output.name}: ${(error as Error).message}`.slice(0, 500),
+        }),
+      );
+      continue;
+    }
     turn.queued.push(
       await queueOutbound(em, {
         conversation,
@@ -158,6 +171,9 @@ export async function runBotForInbound(
   const turn: BotTurn = { queued: [], events: [], http: null };
   const conversation = await em.findOneOrFail(Conversation, { id: conversationId }, { populate: ['contact', 'channel', 'channel.defaultFlow'] });
   if (conversation.status === ConversationStatus.WITH_AGENT) return turn;
+  const stored = conversation.botState as unknown as BotState | null;
+  // A person was asked for mid-session (handoffToAgent, or an agent unassigned): the session waits for returnToBot.
+  if (conversation.status === ConversationStatus.WAITING_AGENT && !options.fresh && stored?.status === 'active') return turn;
 
   const state = activeState(conversation, now);
   if (state) {
@@ -168,7 +184,8 @@ export async function runBotForInbound(
       return turn;
     }
   }
-  const expired = conversation.botState && !state;
+  // Only a running session expires: an ended or handed-off one is over (and a handoff waits for a person).
+  const expired = stored?.status === 'active' && !state;
   if (expired) {
     turn.events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, { type: 'expired' }));
     conversation.botState = null;

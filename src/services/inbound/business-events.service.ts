@@ -4,6 +4,7 @@ import type { EntityManager } from '../../db/entity-manager';
 import { safeJson } from '../../domain/safe-text';
 import type { DomainEvent } from '../../pubsub/domain-event';
 import { QuarantineError } from './quarantine-error';
+import { IgnoredItem } from './ignored-item';
 
 type Value = Record<string, unknown>;
 
@@ -56,6 +57,7 @@ async function templatesFor(em: EntityManager, wabaId: string, value: Value): Pr
   const metaTemplateId = id(value.message_template_id);
   if (!metaTemplateId) throw new QuarantineError('template event has no message_template_id');
   const channels = await em.find(Channel, { wabaId });
+  if (!channels.length) throw new IgnoredItem(`no channel belongs to WhatsApp Business Account ${wabaId}`);
   const organizations = [...new Set(channels.map((channel) => channel.organization.id))];
   const templates: Template[] = [];
   for (const organizationId of organizations) {
@@ -72,8 +74,20 @@ async function templatesFor(em: EntityManager, wabaId: string, value: Value): Pr
 }
 
 /** Applies template status, quality and category webhooks. Returns the events to publish. */
-export async function applyTemplateChange(em: EntityManager, wabaId: string, field: string, value: Value): Promise<DomainEvent[]> {
-  const templates = await templatesFor(em, wabaId, value);
+/**
+ * Whether an event of `field` that Meta stamped `at` is the newest seen for this row (it then
+ * records it). Events without a time are applied, as Meta sent them.
+ */
+function isNewest(row: { eventTimes?: Record<string, string> | null }, field: string, at: Date | null): boolean {
+  if (!at) return true;
+  const seen = row.eventTimes?.[field];
+  if (seen && new Date(seen).getTime() > at.getTime()) return false;
+  row.eventTimes = { ...row.eventTimes, [field]: at.toISOString() };
+  return true;
+}
+
+export async function applyTemplateChange(em: EntityManager, wabaId: string, field: string, value: Value, at: Date | null = null): Promise<DomainEvent[]> {
+  const templates = (await templatesFor(em, wabaId, value)).filter((template) => isNewest(template, field, at));
   for (const template of templates) {
     if (field === 'message_template_status_update') {
       const event = text(value.event);
@@ -108,11 +122,12 @@ export async function applyTemplateChange(em: EntityManager, wabaId: string, fie
 const digits = (value: unknown) => (typeof value === 'string' ? value.replace(/\D/g, '') : '');
 
 /** Applies phone number quality/throughput and account updates to the channels of a WABA. */
-export async function applyChannelChange(em: EntityManager, wabaId: string, field: string, value: Value): Promise<DomainEvent[]> {
+export async function applyChannelChange(em: EntityManager, wabaId: string, field: string, value: Value, at: Date | null = null): Promise<DomainEvent[]> {
   let channels = await em.find(Channel, { wabaId });
+  if (!channels.length) throw new IgnoredItem(`no channel belongs to WhatsApp Business Account ${wabaId}`);
   if (field === 'phone_number_quality_update') {
     const number = digits(value.display_phone_number);
-    channels = channels.filter((channel) => digits(channel.displayPhoneNumber) === number);
+    channels = channels.filter((channel) => digits(channel.displayPhoneNumber) === number && isNewest(channel, field, at));
     const tier = LIMIT_TIERS[text(value.max_daily_conversations_per_business) ?? text(value.current_limit) ?? ''];
     for (const channel of channels) {
       if (tier) channel.messagingLimitTier = tier;
@@ -124,10 +139,11 @@ export async function applyChannelChange(em: EntityManager, wabaId: string, fiel
     const details = Object.fromEntries(
       ['restriction_info', 'violation_info', 'ban_info', 'lock_info'].filter((key) => value[key] != null).map((key) => [key, value[key]]),
     );
+    channels = channels.filter((channel) => isNewest(channel, field, at));
     for (const channel of channels) {
       channel.accountEvent = event;
       channel.accountRestriction = Object.keys(details).length ? safeJson(details) : null;
-      channel.accountUpdatedAt = new Date();
+      channel.accountUpdatedAt = at ?? new Date();
     }
   }
   await em.flush();

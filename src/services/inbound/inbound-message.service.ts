@@ -26,11 +26,15 @@ export interface InboundResult {
 
 /** The engine's view of a customer message: a tapped button or list row, text, or anything else. */
 function engineInput(message: InboundMessagePayload, text: string | null): InboundInput {
-  const interactive = message.interactive as { button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string } } | undefined;
+  // Untrusted shapes: only strings are used, so a hostile value can never break the message.
+  const str = (value: unknown) => (typeof value === 'string' ? safeText(value) : '');
+  const interactive = message.interactive as { button_reply?: Record<string, unknown>; list_reply?: Record<string, unknown> } | undefined;
   const reply = interactive?.button_reply ?? interactive?.list_reply;
-  if (reply?.id) return { kind: 'reply', id: String(reply.id), title: String(reply.title ?? '') };
-  const button = message.button as { payload?: string; text?: string } | undefined;
-  if (message.type === 'button' && button) return { kind: 'reply', id: String(button.payload ?? button.text ?? ''), title: String(button.text ?? '') };
+  if (reply && str(reply.id)) return { kind: 'reply', id: str(reply.id), title: str(reply.title) };
+  const button = message.button as Record<string, unknown> | undefined;
+  if (message.type === 'button' && button && (str(button.payload) || str(button.text))) {
+    return { kind: 'reply', id: str(button.payload) || str(button.text), title: str(button.text) };
+  }
   if (message.type === 'text' && text !== null) return { kind: 'text', text };
   return { kind: 'other', text };
 }

@@ -42,7 +42,8 @@ interface UpdateRow {
 async function applyUpdate(em: EntityManager, message: MessageRow, update: UpdateRow): Promise<EventDraft> {
   const next = advanceStatus(message.status, update.status);
   const column = TIME_COLUMN[update.status];
-  const error = update.status === MessageStatus.FAILED ? update.payload.errors?.[0] : undefined;
+  // A failure reported after delivery does not fail the message, so it does not show an error either.
+  const error = next === MessageStatus.FAILED ? update.payload.errors?.[0] : undefined;
   const pricing = update.payload.pricing;
   await sql(
     em,

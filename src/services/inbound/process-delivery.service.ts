@@ -7,6 +7,7 @@ import type { Orm } from '../../db/orm';
 import {
   KNOWN_FIELDS,
   WHATSAPP_OBJECT,
+  metaTime,
   parseDelivery,
   type ContactPayload,
   type InboundMessagePayload,
@@ -22,6 +23,7 @@ import { applyChannelChange, applyTemplateChange } from './business-events.servi
 import { storeInboundMessage } from './inbound-message.service';
 import { recordStatus } from './message-status.service';
 import { QuarantineError } from './quarantine-error';
+import { IgnoredItem } from './ignored-item';
 
 export interface InboundDeps {
   orm: Orm;
@@ -90,6 +92,10 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
       if (events?.length) await deps.events.publish(events);
       for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
     } catch (error) {
+      if (error instanceof IgnoredItem) {
+        summary.issues.push({ path, kind: 'ignored', reason: error.message.slice(0, 500) });
+        return;
+      }
       if (error instanceof QuarantineError || isDataError(error) || isShapeError(error)) {
         if (isShapeError(error)) deps.log.warn({ err: error, deliveryId, path }, 'webhook item of an unexpected shape quarantined');
         const reason =
@@ -123,10 +129,11 @@ export async function processDelivery(deps: InboundDeps, deliveryId: string, opt
             summary.issues.push({ path, kind: 'quarantined', reason: 'entry has no WABA id' });
             continue;
           }
+          const at = metaTime(entry?.time);
           await attempt(path, (tx) =>
             field === 'phone_number_quality_update' || field === 'account_update'
-              ? applyChannelChange(tx, wabaId, field, value)
-              : applyTemplateChange(tx, wabaId, field, value),
+              ? applyChannelChange(tx, wabaId, field, value, at)
+              : applyTemplateChange(tx, wabaId, field, value, at),
           );
           continue;
         }

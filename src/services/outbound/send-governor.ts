@@ -32,9 +32,12 @@ if p < 1 then waitP = math.ceil((1 - p) * 1000 / pRate) end
 return math.max(waitC, waitP, 1)
 `;
 
-/** Meta's pair limit: about one message every 6 s to one customer, with short bursts allowed. */
+/**
+ * Meta's pair limit: about one message every 6 s to one customer. Meta lets a burst of up to 45
+ * borrow ahead; we allow 20, enough for a bot's few messages per turn without running into 131056.
+ */
 export const PAIR_RATE_PER_SECOND = 1 / 6;
-export const PAIR_BURST = 6;
+export const PAIR_BURST = 20;
 
 export class SendGovernor {
   constructor(
