@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import { MAX_SEND_ATTEMPTS } from '../domain/retry-policy';
 
 /**
  * Every queue, its job payloads and its defaults, in one table. Payloads carry ids and small
@@ -28,6 +29,7 @@ export interface JobPayloads {
     'sweep-outbound': { requestId?: string };
     'sync-all-templates': { requestId?: string };
     'expire-bot-sessions': { requestId?: string };
+    'warn-closing-windows': { requestId?: string };
   };
 }
 
@@ -56,7 +58,7 @@ export const QUEUE_DEFAULTS: Record<QueueName, QueueDefaults> = {
     // Sends wait on I/O (the Graph API), and per-conversation order is kept by the handler itself.
     concurrency: 32,
     jobOptions: {
-      attempts: 8,
+      attempts: MAX_SEND_ATTEMPTS,
       // 'meta' is our strategy (see jobs/workers.ts): Meta's minimum wait for the error, or exponential with jitter.
       backoff: { type: 'meta' },
       removeOnComplete: { age: 3600, count: 10_000 },
@@ -93,4 +95,5 @@ export const SCHEDULES = [
   { id: 'sweep-outbound', queue: 'maintenance', name: 'sweep-outbound', every: 60_000 },
   { id: 'sync-all-templates', queue: 'maintenance', name: 'sync-all-templates', every: 86_400_000 },
   { id: 'expire-bot-sessions', queue: 'maintenance', name: 'expire-bot-sessions', every: 60_000 },
+  { id: 'warn-closing-windows', queue: 'maintenance', name: 'warn-closing-windows', every: 60_000 },
 ] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

@@ -78,11 +78,17 @@ export async function returnToBot(scope: MemberScope, deps: AppDeps, conversatio
   const conversation = await findById(scope.em, Conversation, conversationId, 'Conversation', 'conversationId');
   if (conversation.status === ConversationStatus.CLOSED) throw conflict('The conversation is closed: reopen it first', 'conversationId');
   const previous = conversation.status;
+  const wasAssigned = Boolean(conversation.assignedTo);
   const turn = await scope.em.transactional(async (tx) => {
     await tx.execute('select id from conversation where id = ? for update', [conversation.id]);
     conversation.assignedTo = null;
     const started = serviceWindow(conversation.lastInboundAt).isOpen ? await restartBot(tx, conversation) : null;
     if (!started) conversation.status = ConversationStatus.BOT;
+    const idle = !started || (!started.queued.length && !started.events.length && !started.http);
+    // Already with the bot, unassigned, and the bot had nothing to do: a no-op appends no event.
+    if (previous === ConversationStatus.BOT && conversation.status === ConversationStatus.BOT && !wasAssigned && idle) {
+      return { queued: [], events: [], http: null };
+    }
     await tx.flush();
     const event = await appendEvent(tx, conversation.organization.id, conversation.id, ConversationEventType.STATUS_CHANGED, {
       status: conversation.status,

@@ -15,6 +15,7 @@ interface Pending {
 /** Bounds one group commit: rows, and bytes (Meta sends up to 3 MB per delivery). */
 const MAX_BATCH_ROWS = 200;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+const MAX_CONCURRENT_FLUSHES = Number(process.env.INBOX_FLUSHES_EXPERIMENT ?? 1);
 
 /**
  * The durable inbox with group commit. A delivery is answered only after the INSERT that holds it
@@ -24,7 +25,7 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  */
 export class DeliveryInbox {
   private queue: Pending[] = [];
-  private flushing = false;
+  private flushers = 0;
 
   constructor(
     private readonly orm: Orm,
@@ -37,7 +38,7 @@ export class DeliveryInbox {
     const id = randomUUID();
     return new Promise<string>((resolve, reject) => {
       this.queue.push({ id, rawBody, receivedAt: new Date(), resolve: () => resolve(id), reject });
-      if (!this.flushing) void this.drain();
+      if (this.flushers < MAX_CONCURRENT_FLUSHES) void this.drain();
     });
   }
 
@@ -53,7 +54,7 @@ export class DeliveryInbox {
   }
 
   private async drain(): Promise<void> {
-    this.flushing = true;
+    this.flushers += 1;
     try {
       while (this.queue.length) {
         const batch = this.takeBatch();
@@ -63,11 +64,15 @@ export class DeliveryInbox {
           for (const item of batch) item.reject(error);
           continue;
         }
+        if (process.env.INBOX_PIPELINE_EXPERIMENT === '1') {
+          void this.enqueue(batch).then(() => batch.forEach((item) => item.resolve()));
+          continue;
+        }
         await this.enqueue(batch);
         for (const item of batch) item.resolve();
       }
     } finally {
-      this.flushing = false;
+      this.flushers -= 1;
     }
   }
 

@@ -115,7 +115,7 @@ export class SendTemplateInput {
 
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: '{ header?: [..], body?: [..] or { name: value }, buttons?: [{ index, payload | text }] }',
+    description: '{ header?: [text] or { link | id }, body?: [values in order] or { name: value }, buttons?: [value per button, by position] }',
   })
   parameters?: Record<string, unknown> | null;
 }

@@ -1,4 +1,3 @@
-import { Channel } from '../../entities/channel.entity';
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import { Conversation, ConversationStatus } from '../../entities/conversation.entity';
 import { FlowVersion } from '../../entities/flow-version.entity';
@@ -235,7 +234,8 @@ export async function resumeBotAfterHttp(
   await em.execute('select id from conversation where id = ? for update', [conversationId]);
   const conversation = await em.findOneOrFail(Conversation, { id: conversationId }, { populate: ['contact', 'channel'] });
   const state = activeState(conversation, now);
-  if (!state || state.currentNodeId !== nodeId || conversation.status === ConversationStatus.WITH_AGENT) return turn;
+  // Only a bot still in charge continues: an agent may have taken over while the request ran.
+  if (!state || state.currentNodeId !== nodeId || conversation.status !== ConversationStatus.BOT) return turn;
   const flow = await loadVersion(em, state.flowId, state.flowVersion);
   if (!flow) return turn;
   await applyStep(em, conversation, flow, resumeAfterHttp(flow, state, outcome, { now, contact: contactOf(conversation) }), turn, now);
@@ -257,4 +257,3 @@ export async function expireBotSessions(em: EntityManager, now = new Date()): Pr
   return events;
 }
 
-export type { Channel };

@@ -34,8 +34,6 @@ export type DeliverOutcome =
   /** Permanently failed and marked FAILED with Meta's code and title. */
   | { kind: 'failed'; error: Error };
 
-/** Waits shorter than this are slept in place: cheaper than a round trip through the delayed set. */
-const SLEEP_IN_PLACE_MS = 50;
 const ORDER_WAIT_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,23 +88,33 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   );
   if (earlier) return { kind: 'wait', ms: ORDER_WAIT_MS, reason: 'an earlier message of this conversation has not left yet' };
 
+  const publishAfter = async (work: (tx: EntityManager) => Promise<EventDraft[]>) => {
+    const events = await em.fork().transactional(work);
+    await deps.events.publish(events);
+  };
+
+  // The guards on send_state below leave alone a message a status webhook reconciled meanwhile (DONE).
   if (message.sendState === SendState.IN_FLIGHT || message.sendState === SendState.UNCERTAIN) {
     const since = Date.now() - (message.sendStartedAt?.getTime() ?? 0);
     if (since < deps.reconcileMs) {
-      if (message.sendState === SendState.IN_FLIGHT) await sql(em, `update message set send_state = 'UNCERTAIN' where id = ?`, [message.id]);
+      await sql(em, `update message set send_state = 'UNCERTAIN' where id = ? and send_state = 'IN_FLIGHT'`, [message.id]);
       return { kind: 'wait', ms: deps.reconcileMs - since, reason: 'outcome of the previous request unknown; waiting for its status webhook' };
     }
+    // Every request may have reached the customer: resending is bounded like any retry.
+    if (message.sendAttempts >= attempt.max) {
+      const title = `No answer from Meta and no status webhook after ${message.sendAttempts} attempts; the message may have been delivered`;
+      await publishAfter(async (tx) => [await markFailed(tx, message, 'OUTCOME_UNKNOWN', title, null)]);
+      return { kind: 'failed', error: new Error(title) };
+    }
     deps.log.warn({ messageId }, 'no status webhook after an unknown send outcome; sending again');
-    await sql(em, `update message set send_state = 'PENDING' where id = ?`, [message.id]);
+    await sql(em, `update message set send_state = 'PENDING' where id = ? and send_state in ('IN_FLIGHT', 'UNCERTAIN')`, [message.id]);
   }
 
   const channel = message.channel;
-  for (;;) {
-    const wait = await deps.governor.take(channel.id, channel.throughputPerSecond, message.conversation.contact.waId);
-    if (wait === 0) break;
-    if (wait > SLEEP_IN_PLACE_MS) return { kind: 'wait', ms: wait, reason: 'channel or recipient rate limit' };
-    await sleep(wait);
-  }
+  const slot = await deps.governor.take(channel.id, channel.throughputPerSecond, message.conversation.contact.waId);
+  if (!slot.reserved) return { kind: 'wait', ms: slot.waitMs, reason: 'channel or recipient rate limit' };
+  // Our slot at the channel's rate: hold it here rather than give it up.
+  if (slot.waitMs > 0) await sleep(slot.waitMs);
 
   const claimed = await sql(
     em,
@@ -116,11 +124,6 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   );
   if (!claimed.length) return { kind: 'done', detail: 'claimed by another worker' };
 
-  const publishAfter = async (work: (tx: EntityManager) => Promise<EventDraft[]>) => {
-    const events = await em.fork().transactional(work);
-    await deps.events.publish(events);
-  };
-
   try {
     const token = deps.secrets.open(channel.accessTokenEncrypted);
     const { wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload);
@@ -128,7 +131,7 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
     return { kind: 'done', detail: `sent as ${wamid}` };
   } catch (error) {
     if (error instanceof GraphUnknownOutcomeError) {
-      await sql(em, `update message set send_state = 'UNCERTAIN' where id = ?`, [message.id]);
+      await sql(em, `update message set send_state = 'UNCERTAIN' where id = ? and send_state = 'IN_FLIGHT'`, [message.id]);
       return { kind: 'wait', ms: deps.reconcileMs, reason: error.message };
     }
     const lastAttempt = attempt.made + 1 >= attempt.max;

@@ -1,6 +1,6 @@
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import type { Conversation } from '../../entities/conversation.entity';
-import { AuthorKind, Message, MessageDirection, MessageType, SendState } from '../../entities/message.entity';
+import { Message, MessageDirection, SendState, type AuthorKind, type MessageType } from '../../entities/message.entity';
 import type { Template } from '../../entities/template.entity';
 import type { EntityManager } from '../../db/entity-manager';
 import { sql } from '../../db/sql';

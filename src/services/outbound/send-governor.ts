@@ -1,10 +1,16 @@
 import type IORedis from 'ioredis';
 
 /**
- * Two token buckets taken together and atomically in Redis (so every worker process shares them):
- * the channel's throughput (messages/s) and Meta's pair limit for one recipient. Redis' own clock
- * is used, so workers on machines with skewed clocks agree. Returns 0 when both gave a token, or
- * the milliseconds until both could; nothing is taken in that case.
+ * Two token buckets in Redis, shared by every worker process and updated atomically: Meta's pair
+ * limit for one recipient, and the channel's throughput. Redis' own clock is used, so workers with
+ * skewed clocks agree.
+ *
+ * The recipient's bucket is checked first and nothing is taken when it is empty (the send waits in
+ * the delayed set, so other recipients flow). The channel's bucket hands out reservations: each
+ * caller gets the next free slot at the channel's rate, so concurrent workers queue up evenly
+ * instead of waking together and racing. Reservations go at most MAX_RESERVE_MS ahead.
+ *
+ * Returns [waitMs, reserved]: reserved = 1 means the send owns a slot `waitMs` from now.
  */
 const TAKE = `
 local t = redis.call('TIME')
@@ -15,21 +21,18 @@ local function level(key, rate, burst)
   if tokens == nil then return burst end
   return math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
 end
-local cRate, cBurst, pRate, pBurst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local c = level(KEYS[1], cRate, cBurst)
+local cRate, cBurst, pRate, pBurst, maxReserve = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local p = level(KEYS[2], pRate, pBurst)
-if c >= 1 and p >= 1 then
-  redis.call('HSET', KEYS[1], 'tokens', c - 1, 'at', now)
-  redis.call('PEXPIRE', KEYS[1], math.ceil(cBurst / cRate * 1000) + 1000)
-  redis.call('HSET', KEYS[2], 'tokens', p - 1, 'at', now)
-  redis.call('PEXPIRE', KEYS[2], math.ceil(pBurst / pRate * 1000) + 1000)
-  return 0
-end
-local waitC = 0
-if c < 1 then waitC = math.ceil((1 - c) * 1000 / cRate) end
-local waitP = 0
-if p < 1 then waitP = math.ceil((1 - p) * 1000 / pRate) end
-return math.max(waitC, waitP, 1)
+if p < 1 then return { math.ceil((1 - p) * 1000 / pRate), 0 } end
+local c = level(KEYS[1], cRate, cBurst) - 1
+local wait = 0
+if c < 0 then wait = math.ceil(-c * 1000 / cRate) end
+if wait > maxReserve then return { wait - maxReserve, 0 } end
+redis.call('HSET', KEYS[1], 'tokens', c, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil((cBurst - c) / cRate * 1000) + 1000)
+redis.call('HSET', KEYS[2], 'tokens', p - 1, 'at', now)
+redis.call('PEXPIRE', KEYS[2], math.ceil(pBurst / pRate * 1000) + 1000)
+return { wait, 1 }
 `;
 
 /**
@@ -38,6 +41,9 @@ return math.max(waitC, waitP, 1)
  */
 export const PAIR_RATE_PER_SECOND = 1 / 6;
 export const PAIR_BURST = 20;
+
+/** How far ahead a channel slot may be reserved; a send further out waits in the delayed set. */
+export const MAX_RESERVE_MS = 1000;
 
 export class SendGovernor {
   constructor(
@@ -48,12 +54,13 @@ export class SendGovernor {
   }
 
   /**
-   * Takes one token for (channel, recipient). The channel bucket holds a single token: sends are
-   * paced evenly at the channel's rate and never burst above it.
+   * Asks for a send to `recipient` on a channel limited to `perSecond`. The channel bucket holds a
+   * single token, so sends are paced evenly at the channel's rate and never burst above it.
    */
-  async take(channelId: string, perSecond: number, recipient: string): Promise<number> {
+  async take(channelId: string, perSecond: number, recipient: string): Promise<{ waitMs: number; reserved: boolean }> {
     const keys = [`${this.prefix}:tb:ch:${channelId}`, `${this.prefix}:tb:pair:${channelId}:${recipient}`];
-    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).waTakeSendTokens!;
-    return Number(await run.call(this.redis, ...keys, perSecond, 1, PAIR_RATE_PER_SECOND, PAIR_BURST));
+    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number]>>).waTakeSendTokens!;
+    const [waitMs, reserved] = await run.call(this.redis, ...keys, perSecond, 1, PAIR_RATE_PER_SECOND, PAIR_BURST, MAX_RESERVE_MS);
+    return { waitMs: Number(waitMs), reserved: Number(reserved) === 1 };
   }
 }

@@ -1,0 +1,398 @@
+/**
+ * End to end through a flow (issue 5, point 7; DESIGN.md section 10): many simulated customers
+ * chat with a published flow at once. Each message is a signed webhook POST; the app ingests it,
+ * runs the engine inside inbound processing and queues the reply, which the send worker delivers
+ * to the fake Graph API.
+ *
+ *   eval "$(bash scripts/services.sh env)" && npm run bench:flow [-- --customers 2000 --messages 3 --rate 1000 --workers 1]
+ *
+ * The app runs as child processes (`src/main.ts`): one api process (ROLE=api: webhook and GraphQL)
+ * and `--workers` worker processes (ROLE=worker), on a scratch database and Redis prefix removed
+ * at the end. The fake Graph API and the load generator run in this process; the fake is
+ * unlimited and the channel's throughputPerSecond is raised to 1,000 (Meta's highest tier).
+ *
+ * Load: open loop at `--rate` messages/s. Customers take turns, so one customer's messages are
+ * customers/rate seconds apart (2 s at the defaults) and each customer sends `--messages` (at most
+ * 6: Meta's pair limit lets a burst of 6 through, then one message every 6 s; more would measure
+ * that limit, not us). Every message gets exactly one reply: the flow asks with buttons, then a
+ * question, then ends.
+ *
+ * Figures: inbound processed/s (rows stored, sampled from PostgreSQL) and replies accepted/s (the
+ * fake's own request log) over the busiest stretch, overall totals, and reply latency: from the
+ * start of the webhook POST to the fake receiving the reply for that customer (p50, p99, max).
+ * Also the CPU seconds each process used, to see where the time goes. `--profile DIR` writes V8
+ * CPU profiles of the app processes to DIR (`.cpuprofile`: open them in Chrome DevTools).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { FakeGraphApi } from '../src/devtools/fake-graph';
+import { signBody } from '../src/meta/webhook-signature';
+import { startAppProcess, type AppProcess } from './lib/app-process';
+import { ms, perSecond, summarise } from './lib/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '2000' },
+    messages: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '1' },
+    profile: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
+  },
+});
+const CUSTOMERS = Number(args.customers);
+const MESSAGES = Number(args.messages);
+const RATE = Number(args.rate);
+const WORKERS = Number(args.workers);
+if (!(CUSTOMERS >= 1 && MESSAGES >= 1 && MESSAGES <= 3 && RATE > 0 && WORKERS >= 1)) {
+  throw new Error('--customers >= 1, --messages 1 to 3 (the flow has three steps), --rate > 0, --workers >= 1');
+}
+
+const GRAPH_VERSION = 'v25.0';
+const SECRETS = {
+  META_APP_SECRET: randomBytes(16).toString('hex'),
+  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
+  ADMIN_TOKEN: randomBytes(16).toString('hex'),
+  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+  JWT_SECRET: randomBytes(32).toString('hex'),
+};
+
+/** Three steps, one reply each: buttons, a validated question, a condition then the end. */
+const FLOW = {
+  start: 'welcome',
+  nodes: [
+    {
+      id: 'welcome', type: 'message', text: 'Hi {{contact.name}}! How can we help?',
+      buttons: [{ id: 'sales', title: 'Sales', next: 'ask_email' }, { id: 'support', title: 'Support', next: 'agent' }],
+    },
+    { id: 'ask_email', type: 'question', text: 'What is your email?', validate: { kind: 'email' }, saveAs: 'email', next: 'route' },
+    { id: 'route', type: 'condition', branches: [{ when: { var: 'email', op: 'contains', value: '@bigco.com' }, next: 'agent' }], else: 'thanks' },
+    { id: 'agent', type: 'handoff', text: 'Connecting you to a person...' },
+    { id: 'thanks', type: 'end', text: 'Thanks, we will write to {{email}} soon.' },
+  ],
+};
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
+  return value;
+}
+
+const databaseUrl = (name: string) => {
+  const url = new URL(requireEnv('DATABASE_URL'));
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+async function admin(sql: string) {
+  const client = new Client({ connectionString: requireEnv('DATABASE_URL') });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function graphql<T = any>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting: where the time goes
+
+/** utime + stime of a process in seconds (USER_HZ = 100), NaN when it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of every process whose command name is `name` (postgres backends, redis-server). */
+function cpuByName(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += cpuOf(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+interface CpuSnapshot {
+  [label: string]: number;
+}
+
+function cpuSnapshot(processes: { label: string; app: AppProcess }[]): CpuSnapshot {
+  const snapshot: CpuSnapshot = { 'bench (load + fake Graph API)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  for (const { label, app } of processes) snapshot[label] = cpuOf(app.process.pid!);
+  snapshot.postgres = cpuByName('postgres');
+  snapshot['redis-server'] = cpuByName('redis-server');
+  return snapshot;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+/** The highest rate over any `windowMs` of the sorted times, and the overall rate first to last. */
+function rates(sortedTimes: number[], windowMs: number): { busiest: number; overall: number } {
+  let busiest = 0;
+  let start = 0;
+  for (let end = 0; end < sortedTimes.length; end++) {
+    while (sortedTimes[end]! - sortedTimes[start]! >= windowMs) start++;
+    busiest = Math.max(busiest, ((end - start + 1) * 1000) / windowMs);
+  }
+  const span = sortedTimes.at(-1)! - sortedTimes[0]!;
+  return { busiest, overall: span > 0 ? ((sortedTimes.length - 1) * 1000) / span : NaN };
+}
+
+/** Rate over the middle of a run: from the 10th to the 90th percentile of the events, so warm-up and tail do not count. */
+function sustainedRate(sortedTimes: number[]): number {
+  const from = Math.floor(sortedTimes.length * 0.1);
+  const to = Math.ceil(sortedTimes.length * 0.9) - 1;
+  const span = sortedTimes[to]! - sortedTimes[from]!;
+  return span > 0 ? ((to - from) * 1000) / span : NaN;
+}
+
+/**
+ * `--cpu-prof` is not allowed in NODE_OPTIONS, so the app processes preload this instead: it
+ * profiles through the inspector and writes the profile when the process exits (SIGTERM drains,
+ * then exits). An in-process inspector session answers synchronously, so the exit hook can write.
+ */
+function profilerPreload(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(os.tmpdir(), `flow-bench-profiler-${process.pid}.js`);
+  writeFileSync(
+    file,
+    `const inspector = require('node:inspector');
+const fs = require('node:fs');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 500 });
+session.post('Profiler.start');
+process.on('exit', () => {
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) fs.writeFileSync(${JSON.stringify(dir)} + '/' + (process.env.ROLE || 'app') + '-' + process.pid + '.cpuprofile', JSON.stringify(result.profile));
+  });
+});
+`,
+  );
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const databaseName = `wa_bench_flow_${randomBytes(4).toString('hex')}`;
+  const prefix = `bflow${randomBytes(4).toString('hex')}`;
+  const logFile = path.join(os.tmpdir(), `${prefix}.log`);
+  await admin(`CREATE DATABASE ${databaseName}`);
+  const fake = await FakeGraphApi.start();
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: args['log-level']!,
+    DATABASE_URL: databaseUrl(databaseName),
+    REDIS_URL: requireEnv('REDIS_URL'),
+    REDIS_PREFIX: prefix,
+    META_GRAPH_URL: `${fake.url}/${GRAPH_VERSION}`,
+    ...SECRETS,
+    ...(args.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${profilerPreload(path.resolve(args.profile))}`.trim() } : {}),
+  };
+  const processes: { label: string; app: AppProcess }[] = [];
+  const db = new Client({ connectionString: databaseUrl(databaseName) });
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  try {
+    processes.push({ label: 'api', app: await startAppProcess({ ...env, ROLE: 'api' }, logFile) });
+    for (let i = 1; i <= WORKERS; i++) processes.push({ label: `worker ${i}`, app: await startAppProcess({ ...env, ROLE: 'worker' }, logFile) });
+    const api = processes[0]!.app;
+    await db.connect();
+
+    const org = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { secret } }', {
+      input: { name: 'Flow bench' },
+    });
+    const key: string = org.createOrganization.secret;
+    const phoneNumberId = `1${Date.now()}`;
+    const wabaId = `9${phoneNumberId}`;
+    const { createChannel } = await graphql(api.url, key, 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }', {
+      input: { phoneNumberId, wabaId, displayPhoneNumber: '+1 555 010 0000', accessToken: `EAAG-bench-${phoneNumberId}` },
+    });
+    const channelId: string = createChannel.channel.id;
+    fake.registerNumber(phoneNumberId, { wabaId, displayPhoneNumber: '+1 555 010 0000' });
+    const { createFlow } = await graphql(api.url, key, 'mutation ($input: CreateFlowInput!) { createFlow(input: $input) { flow { id } } }', {
+      input: { name: 'Bench flow', definition: FLOW },
+    });
+    await graphql(api.url, key, 'mutation ($input: FlowIdInput!) { publishFlow(input: $input) { flow { id } } }', { input: { flowId: createFlow.flow.id } });
+    await graphql(api.url, key, 'mutation ($input: UpdateChannelInput!) { updateChannel(input: $input) { channel { id } } }', {
+      input: { id: channelId, defaultFlowId: createFlow.flow.id, throughputPerSecond: 1000 },
+    });
+
+    const metadata = { display_phone_number: '15550100000', phone_number_id: phoneNumberId };
+    const waIds = Array.from({ length: CUSTOMERS }, (_, i) => `5511${String(900_000_000 + i)}`);
+    const step = (waId: string, k: number) => {
+      const base = { from: waId, id: `wamid.bench.${waId}.${k}`, timestamp: String(Math.floor(Date.now() / 1000)) };
+      if (k === 0) return { ...base, type: 'text', text: { body: 'hi' } };
+      if (k === 1) return { ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'sales', title: 'Sales' } } };
+      return { ...base, type: 'text', text: { body: `customer${waId}@example.com` } };
+    };
+    const post = (waId: string, k: number) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [{ id: wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata, contacts: [{ profile: { name: 'Bench' }, wa_id: waId }], messages: [step(waId, k)] } }] }],
+        });
+        const req = request(
+          `${api.url}/webhooks/meta`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SECRETS.META_APP_SECRET) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    const total = CUSTOMERS * MESSAGES;
+    console.log(
+      `flow e2e: ${CUSTOMERS} customers x ${MESSAGES} messages = ${total} at ${perSecond(RATE)} offered (open loop), ` +
+        `api + ${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}, ${os.cpus().length} CPUs`,
+    );
+
+    // Sample how many inbound messages are stored, to see ingestion separately from replies.
+    const inboundTimes: number[] = [];
+    let stored = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from message where direction = 'IN'`);
+        const now = Date.now();
+        for (let i = stored; i < rows[0]!.n; i++) inboundTimes.push(now);
+        stored = rows[0]!.n;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    const cpuBefore = cpuSnapshot(processes);
+    const postedAt = new Map<string, number[]>(waIds.map((waId) => [waId, []]));
+    const failures: Record<string, number> = {};
+    const inFlight = new Set<Promise<void>>();
+    const started = Date.now();
+    const interval = 1000 / RATE;
+    for (let m = 0; m < total; ) {
+      const elapsed = Date.now() - started;
+      while (m < total && m * interval <= elapsed) {
+        const waId = waIds[m % CUSTOMERS]!;
+        const k = Math.floor(m / CUSTOMERS);
+        postedAt.get(waId)!.push(Date.now());
+        const sent: Promise<void> = post(waId, k)
+          .then((status) => {
+            if (status !== 200) failures[status] = (failures[status] ?? 0) + 1;
+          })
+          .catch((error: NodeJS.ErrnoException) => {
+            failures[error.code ?? 'error'] = (failures[error.code ?? 'error'] ?? 0) + 1;
+          })
+          .finally(() => inFlight.delete(sent));
+        inFlight.add(sent);
+        m++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, m * interval - (Date.now() - started))));
+    }
+    await Promise.all(inFlight);
+    const postedIn = (Date.now() - started) / 1000;
+
+    // Every message gets exactly one reply; wait for all of them (or for progress to stop).
+    let last = -1;
+    let stalledSince = Date.now();
+    for (;;) {
+      const accepted = fake.sentMessages(phoneNumberId).length;
+      if (accepted >= total) break;
+      if (accepted !== last) [last, stalledSince] = [accepted, Date.now()];
+      if (Date.now() - stalledSince > 30_000) {
+        console.log(`  stopped waiting: ${accepted} of ${total} replies after 30 s without progress`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const finished = Date.now();
+    const cpuAfter = cpuSnapshot(processes);
+    sampling = false;
+    await sampler;
+
+    // Latency: the k-th reply to a customer answers their k-th message.
+    const repliesTo = new Map<string, number[]>();
+    for (const request of fake.sentMessages(phoneNumberId)) {
+      const to = String((request.body as { to?: string }).to ?? '').replace(/^\+/, '');
+      const list = repliesTo.get(to) ?? [];
+      list.push(request.at.getTime());
+      repliesTo.set(to, list);
+    }
+    const latencies: number[] = [];
+    for (const [waId, posts] of postedAt) {
+      const replies = repliesTo.get(waId) ?? [];
+      posts.forEach((at, k) => {
+        if (replies[k] !== undefined) latencies.push(replies[k]! - at);
+      });
+    }
+    const replyTimes = [...repliesTo.values()].flat().sort((a, b) => a - b);
+    const latency = summarise(latencies);
+    const replyRates = rates(replyTimes, 1000);
+    const inboundRates = rates(inboundTimes, 1000);
+
+    console.log(`  posted ${total} webhooks in ${postedIn.toFixed(1)} s (${perSecond(total / postedIn)})${Object.keys(failures).length ? `, failures ${JSON.stringify(failures)}` : ', all 200'}`);
+    console.log(`  inbound processed  ${stored} stored; sustained ${perSecond(sustainedRate(inboundTimes))} (busiest 1 s: ${perSecond(inboundRates.busiest)})`);
+    console.log(
+      `  replies accepted   ${replyTimes.length} of ${total}; sustained ${perSecond(sustainedRate(replyTimes))} ` +
+        `(busiest 1 s: ${perSecond(replyRates.busiest)}; first post to last reply: ${perSecond((replyTimes.length * 1000) / (finished - started))})`,
+    );
+    console.log(`  reply latency      p50 ${ms(latency.p50)}   p99 ${ms(latency.p99)}   max ${ms(latency.max)}   (${latency.count} replies)`);
+    const target = sustainedRate(replyTimes) >= 1000 && latency.p99 < 500;
+    console.log(`  target (DESIGN.md section 10): 1,000 messages/s sustained with p99 < 500 ms: ${target ? 'MET' : 'NOT MET'}`);
+    const seconds = (finished - started) / 1000;
+    console.log(`  CPU over the run (${seconds.toFixed(1)} s wall, ${os.cpus().length} cores = ${(seconds * os.cpus().length).toFixed(1)} CPU s available):`);
+    for (const label of Object.keys(cpuAfter)) {
+      const used = cpuAfter[label]! - cpuBefore[label]!;
+      console.log(`    ${label.padEnd(30)} ${used.toFixed(1).padStart(6)} s   ${((used * 1000) / Math.max(1, replyTimes.length)).toFixed(2)} ms per message`);
+    }
+  } finally {
+    agent.destroy();
+    await Promise.all(processes.map(({ app }) => app.stop().catch(() => undefined)));
+    await fake.close().catch(() => undefined);
+    await db.end().catch(() => undefined);
+    await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => undefined);
+    const redis = new IORedis(requireEnv('REDIS_URL'), { maxRetriesPerRequest: 1 });
+    try {
+      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+        for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+      }
+    } finally {
+      redis.disconnect();
+    }
+    console.log(`  app logs: ${logFile}${args.profile ? `; CPU profiles in ${path.resolve(args.profile)}` : ''}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
