@@ -9,9 +9,8 @@ import { advanceFlow, resumeAfterHttp, startFlow, type BotState, type EngineOutp
 import type { FlowDefinition } from '../../domain/flow/flow-validation';
 import { buildTemplateComponents, templateParameterSpec } from '../../domain/template-rules';
 import { buildContentRequest, buildTemplateRequest } from '../../meta/send-request.builder';
-import { appendEvent, type EventDraft } from '../inbound/conversation-log';
-import { queueOutbound } from '../outbound/queue-outbound.service';
-import type { Message } from '../../entities/message.entity';
+import { appendEvent, appendEvents, type EventDraft } from '../inbound/conversation-log';
+import { queueOutbound, type Queued } from '../outbound/queue-outbound.service';
 
 /** Default bot session lifetime without activity (DESIGN.md section 11). */
 const DEFAULT_TTL_MINUTES = 1440;
@@ -19,7 +18,7 @@ const DEFAULT_TTL_MINUTES = 1440;
 const MAX_FLOW_JUMPS = 5;
 
 export interface BotTurn {
-  queued: { message: Message; event: EventDraft }[];
+  queued: Queued[];
   events: EventDraft[];
   /** An HTTP node waits for this request; the caller enqueues it after the commit. */
   http: { conversationId: string; nodeId: string; request: Extract<EngineOutput, { kind: 'http' }>['request'] } | null;
@@ -33,9 +32,24 @@ interface LoadedFlow {
 
 const ttlMinutes = (flow: LoadedFlow) => flow.definition.sessionTtlMinutes ?? DEFAULT_TTL_MINUTES;
 
+/** Published versions never change, so each process keeps the most used ones in memory. */
+const VERSION_CACHE_SIZE = 500;
+const versionCache = new Map<string, LoadedFlow>();
+
 async function loadVersion(em: EntityManager, flowId: string, version: number): Promise<LoadedFlow | null> {
+  const key = `${flowId}:${version}`;
+  const cached = versionCache.get(key);
+  if (cached) {
+    versionCache.delete(key);
+    versionCache.set(key, cached); // most recently used last
+    return cached;
+  }
   const found = await em.findOne(FlowVersion, { flow: flowId, version });
-  return found ? { id: flowId, version, definition: found.definition as unknown as FlowDefinition } : null;
+  if (!found) return null;
+  const loaded = { id: flowId, version, definition: found.definition as unknown as FlowDefinition };
+  versionCache.set(key, loaded);
+  if (versionCache.size > VERSION_CACHE_SIZE) versionCache.delete(versionCache.keys().next().value!);
+  return loaded;
 }
 
 async function loadPublished(em: EntityManager, flow: Flow | null | undefined): Promise<LoadedFlow | null> {
@@ -123,9 +137,8 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, outpu
 async function applyStep(em: EntityManager, conversation: Conversation, flow: LoadedFlow, result: StepResult, turn: BotTurn, now: Date, jumps = 0) {
   const organizationId = conversation.organization.id;
   await queueOutputs(em, conversation, result.outputs, turn);
-  for (const event of result.events) {
-    turn.events.push(await appendEvent(em, organizationId, conversation.id, ConversationEventType.BOT, { ...event, flowId: flow.id, flowVersion: flow.version }));
-  }
+  const logged = result.events.map((event) => ({ type: ConversationEventType.BOT, data: { ...event, flowId: flow.id, flowVersion: flow.version } }));
+  turn.events.push(...(await appendEvents(em, organizationId, conversation.id, logged)));
   if (result.jumpToFlow && jumps < MAX_FLOW_JUMPS) {
     const target = await loadPublished(em, await em.findOne(Flow, { id: result.jumpToFlow, organization: organizationId }));
     if (target) {
@@ -168,7 +181,11 @@ export async function runBotForInbound(
 ): Promise<BotTurn> {
   const now = options.now ?? new Date();
   const turn: BotTurn = { queued: [], events: [], http: null };
-  const conversation = await em.findOneOrFail(Conversation, { id: conversationId }, { populate: ['contact', 'channel', 'channel.defaultFlow'] });
+  const conversation = await em.findOneOrFail(
+    Conversation,
+    { id: conversationId },
+    { populate: ['contact', 'channel', 'channel.defaultFlow'], strategy: 'joined' },
+  );
   if (conversation.status === ConversationStatus.WITH_AGENT) return turn;
   const stored = conversation.botState as unknown as BotState | null;
   // A person was asked for mid-session (handoffToAgent, or an agent unassigned): the session waits for returnToBot.

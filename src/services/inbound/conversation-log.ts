@@ -29,3 +29,32 @@ export async function appendEvent(
     at: new Date(row!.created_at).toISOString(),
   };
 }
+
+/**
+ * Appends several events in one statement (a bot turn records a handful). Cursors follow the
+ * order given: the ids of one INSERT are drawn from the sequence row by row.
+ */
+export async function appendEvents(
+  em: EntityManager,
+  organizationId: string,
+  conversationId: string,
+  entries: { type: ConversationEventType; data: Record<string, unknown> }[],
+): Promise<EventDraft[]> {
+  if (!entries.length) return [];
+  const rows = await sql<{ id: string; created_at: Date }>(
+    em,
+    `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
+     values ${entries.map(() => '(?, ?, ?, ?::jsonb, now())').join(', ')} returning id, created_at`,
+    entries.flatMap((entry) => [organizationId, conversationId, entry.type, jsonb(entry.data)]),
+  );
+  const ordered = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  return entries.map((entry, index) => ({
+    kind: 'conversation' as const,
+    organizationId,
+    conversationId,
+    cursor: String(ordered[index]!.id),
+    type: entry.type,
+    data: entry.data,
+    at: new Date(ordered[index]!.created_at).toISOString(),
+  }));
+}

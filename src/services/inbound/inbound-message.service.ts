@@ -74,12 +74,12 @@ async function upsertContact(em: EntityManager, channel: Channel, waId: string, 
 }
 
 async function upsertConversation(em: EntityManager, channel: Channel, contactId: string) {
-  const [row] = await sql<{ id: string; inserted: boolean }>(
+  const [row] = await sql<{ id: string; inserted: boolean; status: ConversationStatus }>(
     em,
     `insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
      values (?, now(), now(), ?, ?, ?, ?, now())
      on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
-     returning id, (xmax = 0) as inserted`,
+     returning id, (xmax = 0) as inserted, status`,
     [randomUUID(), channel.organization.id, channel.id, contactId, ConversationStatus.WAITING_AGENT],
   );
   return row!;
@@ -169,7 +169,6 @@ export async function storeInboundMessage(
 
   // Monotonic: a late, older message never shortens the window nor replaces the latest message.
   const isBubble = mapped.type !== MessageType.REACTION;
-  const [before] = await sql<{ status: ConversationStatus }>(em, `select status from conversation where id = ?`, [conversation.id]);
   await sql(
     em,
     `update conversation set
@@ -195,7 +194,7 @@ export async function storeInboundMessage(
   // The conversation row stays locked by the upsert above until commit: one message at a time per conversation.
   const bot = isBubble
     ? await runBotForInbound(em, conversation.id, engineInput(message, mapped.text), mapped.text, {
-        fresh: conversation.inserted || before?.status === ConversationStatus.CLOSED,
+        fresh: conversation.inserted || conversation.status === ConversationStatus.CLOSED,
       })
     : null;
   return { duplicate: false, conversationId: conversation.id, messageId, events, bot };

@@ -78,7 +78,7 @@ async function markAccepted(em: EntityManager, message: Message, wamid: string):
  */
 export async function deliverMessage(deps: DeliverDeps, messageId: string, attempt: { made: number; max: number }): Promise<DeliverOutcome> {
   const em = systemEm(deps.orm);
-  const message = await em.findOne(Message, { id: messageId }, { populate: ['channel', 'conversation', 'conversation.contact'] });
+  const message = await em.findOne(Message, { id: messageId }, { populate: ['channel', 'conversation', 'conversation.contact'], strategy: 'joined' });
   if (!message || message.status !== MessageStatus.QUEUED) return { kind: 'done', detail: 'already left' };
 
   const [earlier] = await sql(

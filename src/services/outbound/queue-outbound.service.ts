@@ -1,13 +1,20 @@
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import type { Conversation } from '../../entities/conversation.entity';
-import { Message, MessageDirection, SendState, type AuthorKind, type MessageType } from '../../entities/message.entity';
+import { randomUUID } from 'node:crypto';
+import { SendState, type AuthorKind, type MessageType } from '../../entities/message.entity';
 import type { Template } from '../../entities/template.entity';
 import type { EntityManager } from '../../db/entity-manager';
-import { sql } from '../../db/sql';
+import { jsonb, sql } from '../../db/sql';
 import { MessageStatus } from '../../domain/message-status';
 import type { JobQueues } from '../../jobs/job-queues';
 import type { EventBus } from '../../pubsub/event-bus';
 import { appendEvent, type EventDraft } from '../inbound/conversation-log';
+
+/** A message stored as QUEUED, with the event that announces it. */
+export interface Queued {
+  messageId: string;
+  event: EventDraft;
+}
 
 export interface OutboundDraft {
   conversation: Conversation;
@@ -26,42 +33,49 @@ export interface OutboundDraft {
  * and records the event. The send job is enqueued by `dispatch` after the commit; if the process
  * dies in between, the outbound sweeper finds the QUEUED message and enqueues it.
  */
-export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Promise<{ message: Message; event: EventDraft }> {
-  const message = em.create(Message, {
-    organization: draft.conversation.organization,
-    conversation: draft.conversation,
-    channel: draft.conversation.channel,
-    direction: MessageDirection.OUT,
-    type: draft.type,
-    text: draft.text,
-    replyToWamid: draft.replyToWamid ?? null,
-    payload: {},
-    status: MessageStatus.QUEUED,
-    sendState: SendState.PENDING,
-    authorKind: draft.author.kind,
-    authorUser: draft.author.userId ?? null,
-    template: draft.template ?? null,
-  });
-  message.payload = draft.request(message.id);
-  await em.flush();
+export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Promise<Queued> {
+  // Plain SQL rather than the unit of work: this is on the hot path of every bot reply.
+  const messageId = randomUUID();
+  const conversation = draft.conversation;
+  await sql(
+    em,
+    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
+       reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id)
+     values (?, now(), now(), ?, ?, ?, 'OUT', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
+    [
+      messageId,
+      conversation.organization.id,
+      conversation.id,
+      conversation.channel.id,
+      draft.type,
+      draft.text,
+      draft.replyToWamid ?? null,
+      jsonb(draft.request(messageId)),
+      MessageStatus.QUEUED,
+      SendState.PENDING,
+      draft.author.kind,
+      draft.author.userId ?? null,
+      draft.template?.id ?? null,
+    ],
+  );
   await sql(em, `update conversation set last_message_id = ?, last_message_at = now(), updated_at = now() where id = ?`, [
-    message.id,
-    draft.conversation.id,
+    messageId,
+    conversation.id,
   ]);
-  const event = await appendEvent(em, draft.conversation.organization.id, draft.conversation.id, ConversationEventType.MESSAGE_SENT, {
-    messageId: message.id,
+  const event = await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.MESSAGE_SENT, {
+    messageId,
     type: draft.type,
     author: draft.author.kind,
     ...(draft.author.userId ? { userId: draft.author.userId } : {}),
   });
-  return { message, event };
+  return { messageId, event };
 }
 
 /** After the commit: enqueue the sends (job id = message id, so a repeat enqueue is a no-op) and publish. */
-export async function dispatch(queues: JobQueues, events: EventBus, queued: { message: Message; event: EventDraft }[]): Promise<void> {
+export async function dispatch(queues: JobQueues, events: EventBus, queued: Queued[]): Promise<void> {
   if (!queued.length) return;
   await queues.get('outbound').addBulk(
-    queued.map(({ message }) => ({ name: 'send-message', data: { messageId: message.id }, opts: { jobId: `send-${message.id}` } })),
+    queued.map(({ messageId }) => ({ name: 'send-message', data: { messageId }, opts: { jobId: `send-${messageId}` } })),
   );
   await events.publish(queued.map(({ event }) => event));
 }

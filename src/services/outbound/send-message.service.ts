@@ -1,5 +1,5 @@
 import { Conversation } from '../../entities/conversation.entity';
-import { AuthorKind, MessageType } from '../../entities/message.entity';
+import { AuthorKind, Message, MessageType } from '../../entities/message.entity';
 import { Template } from '../../entities/template.entity';
 import { findById } from '../../db/find-by-id';
 import { AppError, ErrorCode, badInput } from '../../domain/errors';
@@ -77,5 +77,5 @@ export async function sendMessage(
     }),
   );
   await dispatch(deps.queues, deps.events, [queued]);
-  return queued.message;
+  return scope.em.findOneOrFail(Message, { id: queued.messageId });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Channel } from '../../entities/channel.entity';
 import { Conversation } from '../../entities/conversation.entity';
-import { MessageType } from '../../entities/message.entity';
+import { Message, MessageType } from '../../entities/message.entity';
 import { Template } from '../../entities/template.entity';
 import { findById } from '../../db/find-by-id';
 import { sql } from '../../db/sql';
@@ -77,5 +77,5 @@ export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: Sen
     });
   });
   await dispatch(deps.queues, deps.events, [queued]);
-  return queued.message;
+  return scope.em.findOneOrFail(Message, { id: queued.messageId });
 }
