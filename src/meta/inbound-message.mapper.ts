@@ -99,7 +99,8 @@ export function mapInboundMessage(message: InboundMessagePayload): MappedInbound
   const error = Array.isArray(message.errors) ? asRecord(message.errors[0]) : null;
   if (error) {
     const details = asRecord(error.error_data);
-    mapped.error = { code: String(error.code ?? ''), title: str(error.title) ?? str(error.message), details: str(details?.details) };
+    const code = typeof error.code === 'number' || typeof error.code === 'string' ? safeText(String(error.code)) : '';
+    mapped.error = { code, title: str(error.title) ?? str(error.message), details: str(details?.details) };
   }
   return mapped;
 }

@@ -43,7 +43,7 @@ export const PAIR_RATE_PER_SECOND = 1 / 6;
 export const PAIR_BURST = 20;
 
 /** How far ahead a channel slot may be reserved; a send further out waits in the delayed set. */
-export const MAX_RESERVE_MS = 1000;
+export const MAX_RESERVE_MS = 250;
 
 export class SendGovernor {
   constructor(
