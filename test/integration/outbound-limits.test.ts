@@ -66,14 +66,23 @@ describe('outbound limits across two worker processes', () => {
     });
     expect(new Set(sends.map(callbackOf))).toEqual(new Set(ids));
 
-    // The bucket hands out a token every 1000/limit ms on Redis' clock; the fake stamps arrival,
-    // after a database claim and an HTTP hop of varying length. Two sends one interval apart at the
-    // bucket may so arrive closer (even 1 ms apart), and a 1 s window of arrivals can then hold
-    // the sends of slightly more than 1 s of tokens: one more than the limit, never two unless a
-    // request is held up by a whole interval more than a later one.
-    const times = sends.map((r) => r.at.getTime()).sort((a, b) => a - b);
-    const busiestSecond = Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + 1000).length));
-    expect(busiestSecond).toBeLessThanOrEqual(limit + 1);
+    // Our guarantee is at the moment a send leaves: a sliding one-second log in Redis, shared by
+    // both processes, admits at most `limit`, and each message records its admission time
+    // (send_started_at, Redis' clock). Were the log per process, this would see twice the limit.
+    const busiest = (times: number[], windowMs: number) =>
+      Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+    const claimed = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select extract(epoch from send_started_at) * 1000 as at from message where id in (${ids.map(() => "?").join(", ")})`, ids);
+    const claimTimes = (claimed as { at: string }[]).map((row) => Number(row.at)).sort((a, b) => a - b);
+    expect(busiest(claimTimes, 1000)).toBeLessThanOrEqual(limit);
+
+    // At the fake, arrivals also carry each request's own HTTP hop, which a loaded machine
+    // stretches unevenly; over the whole run the rate still stays at the limit.
+    const arrivals = sends.map((r) => r.at.getTime()).sort((a, b) => a - b);
+    const rate = ((arrivals.length - 1) * 1000) / (arrivals.at(-1)! - arrivals[0]!);
+    expect(rate).toBeLessThanOrEqual(limit * 1.1);
 
     // Both processes took part: the limit was shared, not kept by a single sender. (A job counts
     // once it has recorded the wamid, a moment after the fake saw its request.)

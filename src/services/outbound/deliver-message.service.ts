@@ -116,11 +116,13 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   // Our slot at the channel's rate: hold it here rather than give it up.
   if (slot.waitMs > 0) await sleep(slot.waitMs);
 
+  // The strict check comes last, right before the claim and the request.
+  const admittedAt = await deps.governor.admit(channel.id, channel.throughputPerSecond, `${message.id}:${Date.now()}`);
   const claimed = await sql(
     em,
-    `update message set send_state = 'IN_FLIGHT', send_attempts = send_attempts + 1, send_started_at = now(), updated_at = now()
+    `update message set send_state = 'IN_FLIGHT', send_attempts = send_attempts + 1, send_started_at = ?, updated_at = now()
      where id = ? and status = 'QUEUED' and (send_state = 'PENDING' or send_state is null) returning id`,
-    [message.id],
+    [admittedAt, message.id],
   );
   if (!claimed.length) return { kind: 'done', detail: 'claimed by another worker' };
 

@@ -36,6 +36,26 @@ return { wait, 1 }
 `;
 
 /**
+ * The last word before a request leaves: a sliding one-second log of the channel's sends. Paced
+ * slots can still bunch up when a busy process wakes late; this refuses the send (returning the
+ * milliseconds until a place frees up) whenever `limit` sends already left in the last second.
+ * An admitted send gets its admission time (Redis clock, ms) back, negated.
+ */
+const ADMIT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + 1000 - now)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 2000)
+return -now
+`;
+
+/**
  * Meta's pair limit: about one message every 6 s to one customer. Meta lets a burst of up to 45
  * borrow ahead; we allow 20, enough for a bot's few messages per turn without running into 131056.
  */
@@ -51,6 +71,20 @@ export class SendGovernor {
     private readonly prefix: string,
   ) {
     this.redis.defineCommand('waTakeSendTokens', { numberOfKeys: 2, lua: TAKE });
+    this.redis.defineCommand('waAdmitSend', { numberOfKeys: 1, lua: ADMIT });
+  }
+
+  /**
+   * Waits (briefly) until fewer than `perSecond` sends left the channel in the last second, counts
+   * this one, and returns the moment it was admitted.
+   */
+  async admit(channelId: string, perSecond: number, sendId: string): Promise<Date> {
+    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).waAdmitSend!;
+    for (;;) {
+      const answer = Number(await run.call(this.redis, `${this.prefix}:sent:ch:${channelId}`, perSecond, sendId));
+      if (answer <= 0) return new Date(-answer);
+      await new Promise((resolve) => setTimeout(resolve, answer));
+    }
   }
 
   /**
