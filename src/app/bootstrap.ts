@@ -23,6 +23,8 @@ import { metricsRoutes } from './metrics.routes';
 import { RequestRateLimiter } from './rate-limit';
 import { bullConnection, createRedis } from './redis';
 import { EventBus } from '../pubsub/event-bus';
+import { SubscriptionHub } from '../pubsub/subscription-hub';
+import { ShortLivedCache } from '../services/live/short-lived-cache';
 import { GraphApiClient } from '../meta/graph-api.client';
 import { SendGovernor } from '../services/outbound/send-governor';
 import { DeliveryInbox } from '../services/delivery-inbox';
@@ -82,6 +84,17 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       graph: new GraphApiClient({ baseUrl: config.meta.graphUrl, timeoutMs: config.meta.graphTimeoutMs }),
     };
 
+    if (config.role !== 'worker') {
+      // Live feeds: one Redis subscriber connection for the whole process (see SubscriptionHub).
+      const hub = new SubscriptionHub(createRedis(config.redis.url, `${config.redis.prefix}:live`), config.redis.prefix, log);
+      const cache = new ShortLivedCache();
+      deps.live = { hub, cache, maxQueuedEvents: config.live.maxQueuedEvents, replayLimit: config.live.replayLimit };
+      cleanups.unshift(async () => {
+        cache.close();
+        await hub.close();
+      });
+    }
+
     let workers: RunningWorkers | null = null;
     if (config.role !== 'api') {
       const jobDeps = {
@@ -95,6 +108,10 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).
       cleanups.unshift(() => workers!.close(redis.status !== 'ready'));
       await queues.registerSchedules();
+      // A Redis that restarted empty lost the schedules (the sweepers among them): register them again.
+      redis.on('ready', () => {
+        queues.registerSchedules().catch((error: unknown) => log.warn({ err: error }, 'could not register job schedules'));
+      });
     }
 
     let shuttingDown = false;

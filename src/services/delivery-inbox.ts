@@ -15,17 +15,23 @@ interface Pending {
 /** Bounds one group commit: rows, and bytes (Meta sends up to 3 MB per delivery). */
 const MAX_BATCH_ROWS = 200;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
-const MAX_CONCURRENT_FLUSHES = Number(process.env.INBOX_FLUSHES_EXPERIMENT ?? 1);
+/**
+ * How long an answer waits for Redis to take the batch's jobs. The queue connection retries forever
+ * (BullMQ needs that), so with Redis down `addBulk` never settles; past this wait the durable
+ * delivery is answered anyway, the add still lands when Redis returns, and the sweeper covers the rest.
+ */
+const ENQUEUE_WAIT_MS = 500;
 
 /**
  * The durable inbox with group commit. A delivery is answered only after the INSERT that holds it
  * has committed. While one INSERT is in flight, newly arriving deliveries wait and then share the
  * next multi-row INSERT and its single commit: no timer, so a lone delivery is written at once and
- * a burst is written in a few commits instead of one each.
+ * a burst is written in a few commits instead of one each. A committed batch is enqueued and
+ * answered while the next batch's INSERT runs, so Redis round trips do not hold up commits.
  */
 export class DeliveryInbox {
   private queue: Pending[] = [];
-  private flushers = 0;
+  private flushing = false;
 
   constructor(
     private readonly orm: Orm,
@@ -38,7 +44,7 @@ export class DeliveryInbox {
     const id = randomUUID();
     return new Promise<string>((resolve, reject) => {
       this.queue.push({ id, rawBody, receivedAt: new Date(), resolve: () => resolve(id), reject });
-      if (this.flushers < MAX_CONCURRENT_FLUSHES) void this.drain();
+      if (!this.flushing) void this.drain();
     });
   }
 
@@ -54,7 +60,7 @@ export class DeliveryInbox {
   }
 
   private async drain(): Promise<void> {
-    this.flushers += 1;
+    this.flushing = true;
     try {
       while (this.queue.length) {
         const batch = this.takeBatch();
@@ -64,15 +70,12 @@ export class DeliveryInbox {
           for (const item of batch) item.reject(error);
           continue;
         }
-        if (process.env.INBOX_PIPELINE_EXPERIMENT === '1') {
-          void this.enqueue(batch).then(() => batch.forEach((item) => item.resolve()));
-          continue;
-        }
-        await this.enqueue(batch);
-        for (const item of batch) item.resolve();
+        void this.enqueue(batch).then(() => {
+          for (const item of batch) item.resolve();
+        });
       }
     } finally {
-      this.flushers -= 1;
+      this.flushing = false;
     }
   }
 
@@ -84,14 +87,23 @@ export class DeliveryInbox {
       .execute(`insert into webhook_delivery (id, raw_body, received_at, status, attempts) values ${rows}`, params, 'run');
   }
 
-  /** Best effort: a delivery that is stored but not enqueued is re-driven by the sweeper. */
+  /** Best effort, never rejects: a delivery that is stored but not enqueued is re-driven by the sweeper. */
   private async enqueue(batch: Pending[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const added = this.queues
+      .get('webhook')
+      .addBulk(batch.map((item) => ({ name: 'process-delivery', data: { deliveryId: item.id }, opts: { jobId: item.id } })));
+    const waited = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not take the jobs within ${ENQUEUE_WAIT_MS} ms`)), ENQUEUE_WAIT_MS);
+    });
     try {
-      await this.queues.get('webhook').addBulk(
-        batch.map((item) => ({ name: 'process-delivery', data: { deliveryId: item.id }, opts: { jobId: item.id } })),
-      );
+      await Promise.race([added, waited]);
     } catch (error) {
-      this.log.warn({ err: error, count: batch.length }, 'stored deliveries could not be enqueued; the sweeper will re-drive them');
+      this.log.warn({ err: error, count: batch.length }, 'stored deliveries could not be enqueued yet; the sweeper will re-drive them');
+      // The add may still fail later (or succeed when Redis returns): either way nothing more to do.
+      added.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

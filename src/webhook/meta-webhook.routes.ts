@@ -17,8 +17,23 @@ interface WebhookOptions {
 const reject = (res: Response, status: number, message: string) => res.status(status).type('text/plain').send(message);
 
 /** Which of Meta's envelopes we store: a WhatsApp delivery with at least one change we handle. */
+/** Meta's payloads nest about eight levels; far deeper is hostile and would overflow recursive parsers later. */
+const MAX_DEPTH = 32;
+
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (!item || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function classify(body: unknown): 'invalid' | 'ignore' | 'store' {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return 'invalid';
+  if (depthExceeds(body, MAX_DEPTH)) return 'invalid';
   const envelope = body as { object?: unknown; entry?: unknown };
   if (!Array.isArray(envelope.entry)) return 'invalid';
   if (envelope.object !== WHATSAPP_OBJECT) return 'ignore';

@@ -1,0 +1,285 @@
+/**
+ * Webhook ingest benchmark (DESIGN.md section 10): signed single-message deliveries against the real
+ * service, next to the raw single-row INSERT rate of the same PostgreSQL measured in the same run.
+ *
+ *   eval "$(bash scripts/services.sh env)"; npm run bench:webhook -- [--concurrency 16] [--duration 10]
+ *
+ * Phases: (1) ingest at fixed concurrency against an api-only process (verified, durable, enqueued,
+ * 200); (2) the raw INSERT baseline at the same concurrency; (3) ingest rate-limited to half the raw
+ * rate, for the p99 target; (4) a worker process drains the backlog: messages stored per second.
+ * Everything runs in a scratch database and Redis prefix, removed at the end. By default the
+ * database is a throwaway PostgreSQL with default durability (fsync on), because the shared
+ * development server runs with fsync=off; `--pg shared` uses DATABASE_URL instead.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { signBody } from '../src/meta/webhook-signature';
+import { cpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
+import { closedLoop, combine, openLoop, type LoadResult, type Send } from './lib/load';
+import { startPrivatePostgres } from './lib/private-postgres';
+import { rawInsertRate } from './lib/raw-insert';
+import { ms, perSecond } from './lib/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '16' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    /** Ingest and raw INSERT alternate this many times, splitting the duration: load on a shared machine drifts. */
+    rounds: { type: 'string', default: '2' },
+    'log-level': { type: 'string', default: 'warn' },
+    'skip-worker': { type: 'boolean', default: false },
+    /** private: a throwaway PostgreSQL with default durability (fsync on); shared: DATABASE_URL as it is. */
+    pg: { type: 'string', default: 'private' },
+    /** Writes V8 CPU profiles of the api and worker processes to this folder (open them in Chrome DevTools). */
+    'cpu-prof': { type: 'string' },
+  },
+});
+const CONCURRENCY = Number(args.concurrency);
+const DURATION_MS = Number(args.duration) * 1000;
+const WARMUP_MS = Number(args.warmup) * 1000;
+const ROUNDS = Math.max(1, Number(args.rounds));
+/** After the first round everything is warm; a short settle lets the previous phase's tail finish. */
+const SETTLE_MS = 500;
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
+  return value;
+}
+
+const SECRETS = {
+  META_APP_SECRET: randomBytes(16).toString('hex'),
+  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
+  ADMIN_TOKEN: randomBytes(16).toString('hex'),
+  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+  JWT_SECRET: randomBytes(32).toString('hex'),
+};
+
+async function admin(adminUrl: string, sql: string) {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function graphql(url: string, token: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+async function createChannel(url: string) {
+  const org = await graphql(url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { secret } }', {
+    input: { name: 'Bench' },
+  });
+  const phoneNumberId = `1${Date.now()}`;
+  await graphql(
+    url,
+    org.createOrganization.secret,
+    'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }',
+    { input: { phoneNumberId, wabaId: `9${phoneNumberId}`, displayPhoneNumber: '+1 555 010 0000', accessToken: 'EAAG-bench' } },
+  );
+  return { phoneNumberId, wabaId: `9${phoneNumberId}` };
+}
+
+/** A realistic single text message from one of 1,000 customers, padded to ~1.4 KB like the raw rows. */
+function delivery(channel: { phoneNumberId: string; wabaId: string }, n: number): string {
+  const from = `55119${String(n % 1000).padStart(8, '0')}`;
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: channel.wabaId,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550100000', phone_number_id: channel.phoneNumberId },
+              contacts: [{ profile: { name: `Customer ${n % 1000}` }, wa_id: from }],
+              messages: [
+                {
+                  from,
+                  id: `wamid.HBgN${randomUUID().replace(/-/g, '').toUpperCase()}`,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: `Olá! Pedido ${n}. ${'Gostaria de saber o status da minha entrega. '.repeat(20)}` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** Keep-alive POSTs of fresh signed deliveries. */
+function webhookSender(url: string, channel: { phoneNumberId: string; wabaId: string }, sockets: number): { send: Send; agent: Agent } {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const { hostname, port } = new URL(url);
+  let n = 0;
+  const send: Send = () =>
+    new Promise((resolve, reject) => {
+      const body = Buffer.from(delivery(channel, n++));
+      const req = request(
+        {
+          agent,
+          host: hostname,
+          port,
+          path: '/webhooks/meta',
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': body.length,
+            'x-hub-signature-256': signBody(body, SECRETS.META_APP_SECRET),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.once('error', reject);
+      req.end(body);
+    });
+  return { send, agent };
+}
+
+function report(label: string, result: LoadResult) {
+  const failed = Object.entries(result.failures).map(([status, count]) => `${status} x${count}`).join(', ');
+  console.log(
+    `  ${label.padEnd(34)} ${perSecond(result.okPerSecond).padStart(9)}   p50 ${ms(result.latency.p50).padStart(9)}   p99 ${ms(result.latency.p99).padStart(9)}   max ${ms(result.latency.max).padStart(9)}${failed ? `   not 200: ${failed}` : ''}`,
+  );
+}
+
+async function count(db: Client, sql: string): Promise<number> {
+  return (await db.query(sql)).rows[0].n as number;
+}
+
+async function main() {
+  if (args.pg !== 'private' && args.pg !== 'shared') throw new Error('--pg is private or shared');
+  const privatePg = args.pg === 'private' ? await startPrivatePostgres() : undefined;
+  const adminUrl = privatePg?.url ?? requireEnv('DATABASE_URL');
+  // Ctrl-C: the app processes get the signal themselves; the private server must not be left behind.
+  process.once('SIGINT', () => {
+    privatePg?.stop();
+    process.exit(130);
+  });
+  const database = `wa_bench_${randomBytes(5).toString('hex')}`;
+  const databaseUrl = (() => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  })();
+  const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const logFile = path.join(tmpdir(), `${database}.log`);
+  const env = {
+    ...SECRETS,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: requireEnv('REDIS_URL'),
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: args['log-level']!,
+    // Creating a channel queues a template sync: keep it off the network (it fails at once, harmlessly).
+    META_GRAPH_URL: 'http://127.0.0.1:9/v25.0',
+  };
+  console.log(
+    `webhook ingest: concurrency ${CONCURRENCY}, ${DURATION_MS / 1000} s per phase (ingest and raw in ${ROUNDS} alternating rounds) after ${WARMUP_MS / 1000} s warm-up; app log ${logFile}`,
+  );
+
+  await admin(adminUrl, `create database ${database}`);
+  const db = new Client({ connectionString: databaseUrl });
+  let api: AppProcess | undefined;
+  let worker: AppProcess | undefined;
+  try {
+    const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+    api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, profile);
+    await db.connect();
+    const channel = await createChannel(api.url);
+    const { send, agent } = webhookSender(api.url, channel, CONCURRENCY * 4);
+    const setting = async (name: string) => (await db.query(`select current_setting('${name}') as value`)).rows[0].value as string;
+    console.log(
+      `  delivery size ${Buffer.byteLength(delivery(channel, 0))} bytes; ${args.pg} PostgreSQL ${await setting('server_version')}, fsync ${await setting('fsync')}, synchronous_commit ${await setting('synchronous_commit')}\n`,
+    );
+
+    const ingestRounds: LoadResult[] = [];
+    const cpu = { api: 0, generator: 0 };
+    const rawRounds: number[] = [];
+    const roundMs = DURATION_MS / ROUNDS;
+    for (let round = 0; round < ROUNDS; round++) {
+      const warmup = round === 0 ? WARMUP_MS : SETTLE_MS;
+      const cpuBefore = { api: cpuSeconds(api.process.pid!), generator: process.cpuUsage() };
+      ingestRounds.push(await closedLoop(send, CONCURRENCY, roundMs, warmup));
+      const generator = process.cpuUsage(cpuBefore.generator);
+      cpu.api += cpuSeconds(api.process.pid!) - cpuBefore.api;
+      cpu.generator += (generator.user + generator.system) / 1e6;
+      rawRounds.push(await rawInsertRate(databaseUrl, CONCURRENCY, roundMs, SETTLE_MS));
+      if (ROUNDS > 1) {
+        report(`  round ${round + 1}: ingest`, ingestRounds[round]!);
+        console.log(`  ${`  round ${round + 1}: raw INSERT`.padEnd(34)} ${perSecond(rawRounds[round]!).padStart(9)}`);
+      }
+    }
+    const ingest = combine(ingestRounds);
+    const raw = rawRounds.reduce((sum, rate) => sum + rate, 0) / ROUNDS;
+    report(`ingest, ${CONCURRENCY} concurrent`, ingest);
+    console.log(`  ${`raw INSERT, ${CONCURRENCY} connections`.padEnd(34)} ${perSecond(raw).padStart(9)}`);
+    console.log(`  ${'ingest / raw'.padEnd(34)} ${(ingest.okPerSecond / raw).toFixed(2).padStart(9)}x   (target >= 1.00)`);
+    // CPU time per request does not depend on how busy the machine is, unlike the rates.
+    const perRequest = (seconds: number) => `${Math.round((seconds / ingest.answered) * 1e6)} µs`;
+    console.log(`  ${'CPU per delivery'.padEnd(34)} api ${perRequest(cpu.api)}, load generator ${perRequest(cpu.generator)}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+
+    const half = await openLoop(send, raw / 2, DURATION_MS, WARMUP_MS);
+    report(`ingest at half raw (${Math.round(raw / 2)}/s)`, half);
+    console.log(`  ${'p99 at half raw'.padEnd(34)} ${ms(half.latency.p99).padStart(9)}    (target < 25 ms)`);
+    agent.destroy();
+
+    const accepted = await count(db, 'select count(*)::int as n from webhook_delivery');
+    console.log(`\n  deliveries stored: ${accepted.toLocaleString('en-US')}`);
+    if (!args['skip-worker']) {
+      // The backlog is far larger than one phase can drain: the rate over a fixed window is the figure.
+      worker = await startAppProcess({ ...env, ROLE: 'worker' }, logFile, profile);
+      const messages = () => count(db, 'select count(*)::int as n from message');
+      const from = { at: Date.now(), n: await messages(), cpu: cpuSeconds(worker.process.pid!) };
+      const until = from.at + DURATION_MS;
+      let last = { at: from.at, n: from.n };
+      while (Date.now() < until && last.n < accepted) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        last = { at: Date.now(), n: await messages() };
+      }
+      const rate = (last.n - from.n) / ((last.at - from.at) / 1000);
+      const cpuPerMessage = (cpuSeconds(worker.process.pid!) - from.cpu) / Math.max(1, last.n - from.n);
+      console.log(`  ${'processed end to end (worker)'.padEnd(34)} ${perSecond(rate).padStart(9)}   (messages stored per second, draining the backlog)`);
+      console.log(`  ${'worker CPU per message'.padEnd(34)} ${`${(cpuPerMessage * 1000).toFixed(1)} ms`.padStart(9)}`);
+    }
+  } finally {
+    await worker?.stop();
+    await api?.stop();
+    await db.end().catch(() => undefined);
+    await admin(adminUrl, `drop database if exists ${database} with (force)`).catch(() => undefined);
+    privatePg?.stop();
+    const redis = new IORedis(requireEnv('REDIS_URL'));
+    for await (const keys of redis.scanStream({ match: `{${prefix}}:*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+    redis.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
