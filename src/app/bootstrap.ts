@@ -22,6 +22,7 @@ import { healthRoutes } from './health.routes';
 import { metricsRoutes } from './metrics.routes';
 import { RequestRateLimiter } from './rate-limit';
 import { bullConnection, createRedis } from './redis';
+import { closeRedis } from '../pubsub/close-redis';
 import { EventBus } from '../pubsub/event-bus';
 import { SubscriptionHub } from '../pubsub/subscription-hub';
 import { ShortLivedCache } from '../services/live/short-lived-cache';
@@ -66,13 +67,13 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
     const redis = createRedis(config.redis.url, 'app');
-    cleanups.unshift(() => redis.quit().catch(() => redis.disconnect()));
+    cleanups.unshift(() => closeRedis(redis));
     redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
 
     const metrics = new Metrics();
     // Hash-tagged so every key of ours lands in one Redis Cluster slot (BullMQ's Lua scripts need it).
     const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`, log);
-    cleanups.unshift(() => queues.close());
+    cleanups.unshift(() => queues.close(redis.status !== 'ready'));
     const events = new EventBus(redis, config.redis.prefix, log);
     const deps: AppDeps = {
       orm,

@@ -6,9 +6,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { Router } from 'express';
-import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Config } from '../config/config';
 import type { AppDeps, GraphQLContext } from '../auth/context';
@@ -25,6 +25,11 @@ import { observabilityPlugin } from '../schema/observability.plugin';
 import { graphqlAuth } from './graphql-auth.middleware';
 import { rejectNul } from './reject-nul.middleware';
 import type { RequestRateLimiter } from './rate-limit';
+import { ConnectionGuard } from '../services/live/connection-guard';
+import { DocumentCache } from '../services/live/document-cache';
+import { FanoutExecutor } from '../services/live/fanout';
+import { LiveLoaders } from '../services/live/live-loaders';
+import { LiveCloseCode } from '../services/live/live-deps';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -51,10 +56,38 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
   const validationRules = [depthLimitRule(config.graphql.maxDepth)];
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: 64 * 1024 });
+  const live = config.live;
+  const documents = new DocumentCache(schema, [...specifiedRules, ...validationRules]);
+  const guard = new ConnectionGuard({
+    maxConnectionsPerKey: live.maxConnectionsPerKey,
+    reauthIntervalMs: live.reauthIntervalMs,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    log,
+  });
+  if (!deps.live) throw new Error('The GraphQL server needs the live feed dependencies (deps.live)');
+  const liveLoaders = new LiveLoaders(deps.orm);
+  const formatResult = (result: ExecutionResult) =>
+    result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : result;
+  const fanout = new FanoutExecutor({
+    cache: deps.live.cache,
+    formatResult,
+    maxBufferedBytes: live.maxBufferedBytes,
+    onSlowConsumer: (socket) => (socket as WebSocket).close(LiveCloseCode.SlowConsumer, 'Slow consumer: too many undelivered bytes'),
+    // Like contextFor, with loaders that batch a tick's reads across organizations.
+    contextFor: (viewer, requestId) => {
+      const organizationId = viewer.kind === 'member' ? viewer.organizationId : '';
+      const context: GraphQLContext = { requestId, log, viewer, em: tenantEm(deps.orm, organizationId), deps, loaders: liveLoaders.forOrganization(organizationId) };
+      return context;
+    },
+  });
+  // A result shared by many sockets is formatted once.
+  const formattedResults = new WeakMap<ExecutionResult, ReturnType<typeof formatResult>>();
+  const withCode = (errors: readonly GraphQLError[], code: string) =>
+    errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } }));
+
   const wsCleanup = useServer<{ authorization?: unknown }, { viewer?: Viewer | null; requestId?: string }>(
     {
       schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...validationRules]),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         if (typeof authorization !== 'string' || !authorization) {
@@ -63,16 +96,56 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
         }
         try {
           ctx.extra.viewer = await authenticator.authenticate(authorization);
-          return true;
         } catch (error) {
           if (error instanceof AppError) return false; // graphql-ws closes with 4403 Forbidden
           throw error;
         }
+        if (!ctx.extra.viewer || !guard.admit(ctx.extra.socket, authorization, ctx.extra.viewer)) {
+          ctx.extra.socket.close(LiveCloseCode.TooManyConnections, 'Too many connections for this credential');
+          return false;
+        }
+        return true;
       },
-      context: (ctx) => contextFor(ctx.extra.viewer ?? null, deps, `ws-${Math.random().toString(36).slice(2)}`, log),
+      onSubscribe: async (ctx, id, payload) => {
+        // ctx.subscriptions already holds this operation.
+        if (Object.keys(ctx.subscriptions).length > live.maxSubscriptionsPerConnection) {
+          const message = `At most ${live.maxSubscriptionsPerConnection} operations may run at once on one connection`;
+          return [new GraphQLError(message, { extensions: { code: 'RATE_LIMITED' } })];
+        }
+        const checked = documents.get(payload.query);
+        if ('syntaxError' in checked) return withCode([checked.syntaxError], 'GRAPHQL_PARSE_FAILED');
+        if (checked.errors.length) return withCode(checked.errors, 'GRAPHQL_VALIDATION_FAILED');
+        const args = {
+          schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: { ...contextFor(ctx.extra.viewer ?? null, deps, `ws-${Math.random().toString(36).slice(2)}`, log), socket: ctx.extra.socket },
+        };
+        const refused = await fanout.prepare(args, { id, socket: ctx.extra.socket });
+        // Errors of our own carry their original (AppError); the rest are about the variables.
+        if (refused) return refused.map((error) => (error.originalError ? error : withCode([error], 'BAD_USER_INPUT')[0]!));
+        return args;
+      },
+      subscribe: fanout.subscribe,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        // Results graphql-ws sends itself (live feeds write theirs: DirectStream). It awaits each
+        // send, so unsent bytes pile up only across operations; past the bound the socket goes.
+        if (ctx.extra.socket.bufferedAmount > live.maxBufferedBytes) {
+          ctx.extra.socket.close(LiveCloseCode.SlowConsumer, 'Slow consumer: too many undelivered bytes');
+        }
+        if (!result.errors) return undefined;
+        let formatted = formattedResults.get(result);
+        if (!formatted) formattedResults.set(result, (formatted = formatResult(result)));
+        return formatted as ExecutionResult;
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
+      onClose: (ctx) => guard.release(ctx.extra.socket),
     },
     wsServer,
+    live.keepAliveMs,
   );
+  guard.start();
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -85,7 +158,16 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              guard.stop();
+              await wsCleanup.dispose(); // closes every socket with 1001 Going Away
+            },
+          };
+        },
+      },
       ApolloServerPluginCacheControlDisabled(),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
       complexityPlugin(schema, config.graphql.maxComplexity),

@@ -20,3 +20,4 @@ export const bullConnection = (url: string): ConnectionOptions => ({ ...redisOpt
 /** A client for our own short commands (rate limits, health): fail fast instead of queueing forever. */
 export const createRedis = (url: string, name: string) =>
   new IORedis({ ...redisOptions(url), connectionName: name, maxRetriesPerRequest: 1, lazyConnect: false });
+

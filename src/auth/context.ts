@@ -8,6 +8,7 @@ import type { Viewer } from './viewer';
 import type { Loaders } from '../resolvers/loaders';
 import type { EventBus } from '../pubsub/event-bus';
 import type { GraphApiClient } from '../meta/graph-api.client';
+import type { LiveDeps, LiveSocket } from '../services/live/live-deps';
 
 /** Long-lived collaborators that resolvers hand to services. Built once in bootstrap. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   queues: JobQueues;
   events: EventBus;
   graph: GraphApiClient;
+  /** Live feeds (subscriptions): present in processes that serve the api. */
+  live?: LiveDeps;
 }
 
 /** Per request (HTTP) or per operation (WebSocket). */
@@ -30,4 +33,6 @@ export interface GraphQLContext {
   deps: AppDeps;
   /** Batching loaders for list fields, per request. */
   loaders: Loaders;
+  /** The WebSocket an operation runs on (graphql-ws only), so a live feed can close it. */
+  socket?: LiveSocket;
 }

@@ -46,6 +46,13 @@ const envSchema = z.object({
   JOB_LOCK_MS: int(1000, 600_000, 30_000),
   LOCAL_MODE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
   FLOW_HTTP_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
+  LIVE_KEEPALIVE_MS: int(1000, 600_000, 12_000),
+  LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 10_000, 100),
+  LIVE_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 200),
+  LIVE_MAX_BUFFERED_BYTES: int(16 * 1024, 1024 * 1_048_576, 4 * 1_048_576),
+  LIVE_MAX_QUEUED_EVENTS: int(2, 1_000_000, 1000),
+  LIVE_REAUTH_INTERVAL_MS: int(100, 3_600_000, 15_000),
+  LIVE_REPLAY_LIMIT: int(1, 1_000_000, 10_000),
 });
 
 export interface Config {
@@ -84,6 +91,23 @@ export interface Config {
   localMode: boolean;
   /** Flows' HTTP nodes may call private and loopback addresses; default off (SSRF). */
   flowHttpAllowPrivate: boolean;
+  /** Live feeds (graphql-ws subscriptions). */
+  live: {
+    /** WebSocket ping interval; a socket that misses a pong for as long is dropped; default 12 s. */
+    keepAliveMs: number;
+    /** Operations one socket may run at once; default 100. */
+    maxSubscriptionsPerConnection: number;
+    /** Open sockets per API key or session, per api process; default 200. */
+    maxConnectionsPerKey: number;
+    /** Unsent bytes a socket may hold before it is closed as a slow consumer (4008); default 4 MiB. */
+    maxBufferedBytes: number;
+    /** Deliveries one subscription may have waiting before its socket is closed (4008); default 1,000. */
+    maxQueuedEvents: number;
+    /** How often open sockets' credentials are checked again (revoked: closed with 4403); default 15 s. */
+    reauthIntervalMs: number;
+    /** Most events a resume (`after`) may replay; default 10,000. */
+    replayLimit: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -139,5 +163,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.JOB_LOCK_MS,
     localMode: e.LOCAL_MODE,
     flowHttpAllowPrivate: e.FLOW_HTTP_ALLOW_PRIVATE,
+    live: {
+      keepAliveMs: e.LIVE_KEEPALIVE_MS,
+      maxSubscriptionsPerConnection: e.LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnectionsPerKey: e.LIVE_MAX_CONNECTIONS_PER_KEY,
+      maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES,
+      maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
+      reauthIntervalMs: e.LIVE_REAUTH_INTERVAL_MS,
+      replayLimit: e.LIVE_REPLAY_LIMIT,
+    },
   };
 }

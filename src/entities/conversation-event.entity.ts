@@ -12,6 +12,8 @@ export enum ConversationEventType {
   ASSIGNED = 'ASSIGNED',
   BOT = 'BOT',
   ERROR = 'ERROR',
+  /** The 24-hour window closes within the hour (added by Migration20261122040000Live). */
+  WINDOW_CLOSING_SOON = 'WINDOW_CLOSING_SOON',
 }
 
 /**

@@ -20,7 +20,7 @@ registerEnumType(ConversationStatus, { name: 'ConversationStatus' });
 @Unique({ properties: ['channel', 'contact'] })
 @Index({ properties: ['organization', 'lastMessageAt', 'id'] })
 export class Conversation extends TenantEntity<
-  'status' | 'assignedTo' | 'lastInboundAt' | 'windowExpiresAt' | 'lastMessageAt' | 'lastMessageId' | 'botState' | 'botExpiresAt'
+  'status' | 'assignedTo' | 'lastInboundAt' | 'windowExpiresAt' | 'lastMessageAt' | 'lastMessageId' | 'botState' | 'botExpiresAt' | 'windowWarnedFor'
 > {
   @ManyToOne(() => Channel, { deleteRule: 'cascade' })
   channel!: Rel<Channel>;
@@ -42,6 +42,10 @@ export class Conversation extends TenantEntity<
 
   @Property({ type: 'timestamptz', nullable: true })
   windowExpiresAt?: Date | null;
+
+  /** The window expiry agents were last warned about (WINDOW_CLOSING_SOON): one warning per window. */
+  @Property({ type: 'timestamptz', nullable: true })
+  windowWarnedFor?: Date | null;
 
   /** Time of the latest message (creation time until there is one): the inbox order. */
   @Field()

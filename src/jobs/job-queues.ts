@@ -2,6 +2,9 @@ import { Queue, QueueEvents, type ConnectionOptions, type JobsOptions } from 'bu
 import type { Logger } from 'pino';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, SCHEDULES, type JobData, type JobName, type QueueName } from './queues';
 
+/** How long a forced close waits for BullMQ before giving up on an unreachable Redis. */
+const FORCED_CLOSE_WAIT_MS = 1000;
+
 /** Producer side of every queue. One instance per process. */
 export class JobQueues {
   private readonly queues = new Map<QueueName, Queue>();
@@ -50,8 +53,17 @@ export class JobQueues {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.events.values()].map((events) => events.close()));
-    await Promise.all(this.all().map((queue) => queue.close()));
+  /**
+   * Closes every queue connection. `force` disconnects without waiting: with Redis unreachable a
+   * graceful close waits for commands that can never complete.
+   */
+  async close(force = false): Promise<void> {
+    const closables = [...this.events.values(), ...this.all()];
+    const closing = Promise.all(closables.map((closable) => (force ? closable.disconnect() : closable.close())));
+    if (!force) return void (await closing);
+    // Even a forced disconnect first waits for a connection that Redis, being away, never gives.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((resolve) => (timer = setTimeout(resolve, FORCED_CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 }

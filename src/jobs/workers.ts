@@ -11,6 +11,7 @@ import { markReadHandler, sweepOutboundHandler } from './outbound-maintenance.wo
 import { RetryLaterError, sendMessageHandler } from './send-message.worker';
 import { expireBotSessionsHandler, flowHttpHandler } from './flow.worker';
 import { deleteTemplateHandler, submitTemplateHandler, syncAllTemplatesHandler, syncTemplatesHandler } from './template.worker';
+import { warnClosingWindowsHandler } from './window-closing.worker';
 import { backoffMs } from '../domain/retry-policy';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, type QueueName } from './queues';
 
@@ -35,6 +36,7 @@ function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
       'sweep-outbound': sweepOutboundHandler(deps),
       'sync-all-templates': syncAllTemplatesHandler(deps),
       'expire-bot-sessions': expireBotSessionsHandler(deps),
+      'warn-closing-windows': warnClosingWindowsHandler(deps),
     },
   };
 }

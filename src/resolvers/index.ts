@@ -4,6 +4,7 @@ import { ChannelResolver } from './channel.resolver';
 import { ContactResolver } from './contact.resolver';
 import { ConversationResolver } from './conversation.resolver';
 import { FlowResolver } from './flow.resolver';
+import { liveResolvers } from './live.resolver';
 import { MessageResolver } from './message.resolver';
 import { OutboundResolver } from './outbound.resolver';
 import { TemplateResolver } from './template.resolver';
@@ -28,4 +29,5 @@ export const resolvers: NonEmptyArray<Function> = [
   WebhookDeliveryResolver,
   OutboundResolver,
   FlowResolver,
+  ...liveResolvers,
 ];

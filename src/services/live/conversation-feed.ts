@@ -26,6 +26,9 @@ interface EventRow {
 
 const LIVE_TYPES = [...LIVE_CONVERSATION_EVENT_TYPES];
 
+/** How long replayed cursors are remembered against late live copies: far longer than a publish takes. */
+const REPLAYED_MEMORY_MS = 60_000;
+
 /**
  * `conversationEvents(conversationId, after)`: the organization's (or one conversation's) event log
  * from `after` on, then live. The live topic is subscribed FIRST and its events held back while the
@@ -51,8 +54,14 @@ class ConversationFeed {
   readonly queue: EventQueue<ConversationEventRoot>;
   /** Live events held back while the log is being read; null once live. */
   private held: ConversationDomainEvent[] | null = null;
-  /** Cursors the current catch-up delivered from the log. */
+  /**
+   * Cursors a catch-up delivered from the log. The live copy of one of them can still come (its
+   * publisher was slower than our read): it is dropped. Forgotten a while after the catch-up.
+   */
   private readonly replayed = new Set<string>();
+  private forgetReplayed: NodeJS.Timeout | null = null;
+  /** The client's resume cursor: it has everything up to here. */
+  private floor = 0n;
   /** The highest cursor delivered (or the starting point): where a catch-up resumes. */
   private last = 0n;
   private catchingUp = false;
@@ -65,7 +74,11 @@ class ConversationFeed {
     private readonly scope: FeedScope,
     private readonly conversationId: string | null,
   ) {
-    this.queue = new EventQueue(scope.live.maxQueuedEvents, slowConsumer(scope), () => this.unlisten?.());
+    this.queue = new EventQueue(scope.live.maxQueuedEvents, slowConsumer(scope), () => {
+      this.unlisten?.();
+      if (this.forgetReplayed) clearTimeout(this.forgetReplayed);
+      this.replayed.clear();
+    });
     this.pageSize = Math.max(1, Math.min(PAGE_SIZE, Math.floor(scope.live.maxQueuedEvents / 2)));
   }
 
@@ -92,7 +105,7 @@ class ConversationFeed {
     if (this.queue.ended) return unlisten();
     this.unlisten = unlisten;
     if (after !== null) {
-      this.last = after;
+      this.last = this.floor = after;
       void this.catchUp();
     } else {
       // Where a catch-up after a Redis reconnect starts: what existed when the feed began.
@@ -113,7 +126,10 @@ class ConversationFeed {
   private onLive({ event }: HubEvent) {
     if (event.kind !== 'conversation' || !LIVE_CONVERSATION_EVENT_TYPES.has(event.type)) return;
     if (this.conversationId && event.conversationId !== this.conversationId) return;
-    if (!this.held) return this.deliver(event);
+    if (!this.held) {
+      if (this.alreadyDelivered(event)) return;
+      return this.deliver(event);
+    }
     this.held.push(event);
     // Held events count against the same bound as queued ones.
     if (this.held.length > this.scope.live.maxQueuedEvents) {
@@ -121,6 +137,12 @@ class ConversationFeed {
       void this.queue.return();
       slowConsumer(this.scope)();
     }
+  }
+
+  /** The client has it: at or below its resume cursor, or given by a catch-up (then forgotten: it comes once more at most). */
+  private alreadyDelivered(event: ConversationDomainEvent): boolean {
+    if (BigInt(event.cursor) <= this.floor) return true;
+    return this.replayed.delete(event.cursor);
   }
 
   private deliver(event: ConversationDomainEvent) {
@@ -137,7 +159,7 @@ class ConversationFeed {
     }
     this.catchingUp = true;
     this.held ??= [];
-    const floor = this.last;
+    if (this.forgetReplayed) clearTimeout(this.forgetReplayed);
     try {
       do {
         this.catchUpAgain = false;
@@ -152,16 +174,19 @@ class ConversationFeed {
           if (rows.length < this.pageSize) break;
         }
       } while (this.catchUpAgain);
-      const held = this.held ?? [];
+      // In cursor order: two jobs can publish one after the other's commit, out of log order.
+      const held = (this.held ?? []).sort((a, b) => (BigInt(a.cursor) < BigInt(b.cursor) ? -1 : 1));
       this.held = null;
-      // At or below the floor the client already has it; the log gave the replayed ones.
-      for (const event of held) if (BigInt(event.cursor) > floor && !this.replayed.has(event.cursor)) this.deliver(event);
+      for (const event of held) if (!this.alreadyDelivered(event)) this.deliver(event);
     } catch (error) {
       this.scope.log.error({ err: error }, 'live feed could not read the conversation event log');
       this.queue.fail(error);
     } finally {
-      this.replayed.clear();
       this.catchingUp = false;
+      if (!this.queue.ended) {
+        this.forgetReplayed = setTimeout(() => this.replayed.clear(), REPLAYED_MEMORY_MS);
+        this.forgetReplayed.unref();
+      }
     }
   }
 

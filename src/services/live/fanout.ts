@@ -12,15 +12,26 @@ import {
 } from 'graphql';
 import type { Viewer } from '../../auth/viewer';
 import type { MemberViewer } from '../scope';
+import { DirectStream, PrefetchingStream, type DirectSocket, type SharedResult } from './delivery-streams';
 import type { LiveRoot } from './live-event';
 import type { ShortLivedCache } from './short-lived-cache';
 
-type PromiseOrValue<T> = T | Promise<T>;
-
 export interface FanoutOptions {
   cache: ShortLivedCache;
-  /** A context for executing events for `viewer`; one is shared by every subscriber of that access level. */
+  /** A context for executing events for `viewer`; one per tick is shared by every subscriber of that access level. */
   contextFor(viewer: Viewer, requestId: string): unknown;
+  /** What clients may see of a result (errors formatted), to serialise; applied once per shared result. */
+  formatResult(result: ExecutionResult): unknown;
+  /** Unsent bytes a socket may hold before its client counts as too slow. */
+  maxBufferedBytes: number;
+  /** Closes a socket whose client does not keep up. */
+  onSlowConsumer(socket: DirectSocket): void;
+}
+
+/** Where a prepared subscription's messages go. */
+export interface DeliveryTarget {
+  id: string;
+  socket: DirectSocket;
 }
 
 /** Distinct execution keys remembered as short ids; past this the table starts over. */
@@ -44,40 +55,13 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Maps a source stream; `return()` reaches the source at once, so its listener goes when the client does. */
-class MappedStream implements AsyncIterableIterator<ExecutionResult> {
-  constructor(
-    private readonly source: AsyncIterator<unknown>,
-    private readonly map: (value: unknown) => PromiseOrValue<ExecutionResult>,
-  ) {}
-
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    const item = await this.source.next();
-    if (item.done) return { value: undefined, done: true };
-    return { value: await this.map(item.value), done: false };
-  }
-
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    return { value: undefined, done: true };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    throw error;
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-}
-
 /**
  * graphql-ws's `subscribe`, executing each event once per distinct operation and access level
  * instead of once per socket. Subscribers whose (document, operation name, variables other than the
  * resume cursor, organization, role) match form a group; a delivery's result is cached for a moment
- * under (root, group), and every subscriber of the group gets that same result object. Each
- * subscriber keeps its own source stream (its own replay and position), so resumes stay exact.
+ * under (root, group), serialised once, and every subscriber of the group gets those same bytes
+ * (DirectStream writes them to its socket). Each subscriber keeps its own source stream (its own
+ * replay and position), so resumes stay exact.
  *
  * The shared execution runs as the organization and role, not as the person: fields reachable from
  * subscription payloads must not depend on who the member is (today none do; the inbox's
@@ -86,9 +70,11 @@ class MappedStream implements AsyncIterableIterator<ExecutionResult> {
 export class FanoutExecutor {
   private readonly documentKeys = new WeakMap<DocumentNode, string>();
   /** Source streams opened by `prepare`, by the execution arguments graphql-ws passes on to `subscribe`. */
-  private readonly prepared = new WeakMap<ExecutionArgs, AsyncIterable<unknown>>();
+  private readonly prepared = new WeakMap<ExecutionArgs, { source: AsyncIterable<unknown>; target?: DeliveryTarget }>();
   private readonly executionIds = new Map<string, number>();
   private lastExecutionId = 0;
+  /** Contexts of the current tick, by organization and role; a new tick starts empty. */
+  private tickContexts: Map<string, unknown> | null = null;
 
   constructor(private readonly options: FanoutOptions) {}
 
@@ -97,36 +83,61 @@ export class FanoutExecutor {
    * invalid cursor, another organization's id, a forbidden role) can be answered with the
    * protocol's `error` message rather than as a `next` result. Returns those errors, or null.
    */
-  async prepare(args: ExecutionArgs): Promise<readonly GraphQLError[] | null> {
+  async prepare(args: ExecutionArgs, target?: DeliveryTarget): Promise<readonly GraphQLError[] | null> {
     if (getOperationAST(args.document, args.operationName)?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source.errors ?? [new GraphQLError('The subscription could not start')];
-    this.prepared.set(args, source);
+    this.prepared.set(args, { source, target });
     return null;
   }
 
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
-    const source = this.prepared.get(args) ?? (await createSourceEventStream(args));
+    const prepared = this.prepared.get(args);
     this.prepared.delete(args);
+    const source = prepared?.source ?? (await createSourceEventStream(args));
     if (!isAsyncIterable(source)) return source;
     const events = source[Symbol.asyncIterator]();
     const viewer = (args.contextValue as { viewer?: Viewer | null }).viewer;
     // The subscribe functions only accept members; anything else executes per subscriber.
-    if (viewer?.kind !== 'member') return new MappedStream(events, (root) => execute({ ...args, rootValue: root }));
+    if (viewer?.kind !== 'member') return new PrefetchingStream(events, (root) => execute({ ...args, rootValue: root }));
     const group = this.groupOf(args, viewer);
-    const shared: Viewer = { kind: 'member', organizationId: viewer.organizationId, role: viewer.role, userId: null, apiKeyId: null, sessionId: null };
-    const { cache, contextFor } = this.options;
-    return new MappedStream(events, (root) => {
-      if (!isLiveRoot(root)) return execute({ ...args, rootValue: root });
-      return cache.get(`x${group}\n${root.liveKey}`, () =>
-        execute({
-          ...args,
-          rootValue: root,
-          contextValue: cache.get(`ctx\n${root.eventKey}\n${shared.organizationId}\n${shared.role}`, () => contextFor(shared, `live-${root.eventKey}`)),
-        }),
-      );
+    const shared: MemberViewer = { kind: 'member', organizationId: viewer.organizationId, role: viewer.role, userId: null, apiKeyId: null, sessionId: null };
+    const { cache, formatResult } = this.options;
+    const run = async (root: unknown): Promise<SharedResult> => {
+      const contextValue = isLiveRoot(root) ? this.tickContext(shared, root) : args.contextValue;
+      const result = await execute({ ...args, rootValue: root, contextValue });
+      return { result, json: JSON.stringify(formatResult(result)) };
+    };
+    const handled = (result: Promise<SharedResult>) => {
+      result.catch(() => undefined); // each subscriber's stream reports the failure itself
+      return result;
+    };
+    const sharedResult = (root: unknown): Promise<SharedResult> =>
+      isLiveRoot(root) ? cache.get(`x${group}\n${root.liveKey}`, () => handled(run(root))) : handled(run(root));
+    const target = prepared?.target;
+    if (!target) return new PrefetchingStream(events, async (root) => (await sharedResult(root)).result);
+    return new DirectStream(events, sharedResult, {
+      id: target.id,
+      socket: target.socket,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+      onSlowConsumer: () => this.options.onSlowConsumer(target.socket),
     });
   };
+
+  /**
+   * Executions started in one tick share a context, so their loaders batch one query for a burst
+   * of events; the next tick gets a fresh one, so nothing read is older than the event.
+   */
+  private tickContext(viewer: MemberViewer, root: LiveRoot): unknown {
+    if (!this.tickContexts) {
+      this.tickContexts = new Map();
+      setImmediate(() => (this.tickContexts = null));
+    }
+    const key = `${viewer.organizationId}\n${viewer.role}`;
+    let context = this.tickContexts.get(key);
+    if (context === undefined) this.tickContexts.set(key, (context = this.options.contextFor(viewer, `live-${root.eventKey}`)));
+    return context;
+  }
 
   /** A short id for the subscriber's group (see the class comment). */
   private groupOf(args: ExecutionArgs, viewer: MemberViewer): number {

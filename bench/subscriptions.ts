@@ -1,0 +1,490 @@
+/**
+ * Live feeds benchmark (DESIGN.md section 10, issue 6): many graphql-ws subscribers over many
+ * organizations on one api process, fed through the real pipeline, next to bare WebSocket sends
+ * measured in the same run.
+ *
+ *   eval "$(bash scripts/services.sh env)"
+ *   SWC_NODE_PROJECT=./tsconfig.build.json node -r @swc-node/register bench/subscriptions.ts [--orgs 1000] [--per-org 10] [--rate 1000]
+ *   (needs `ulimit -n` above twice the subscribers)
+ *
+ * Processes: api #1 (the subscribers' server), a worker (webhook processing), api #2 (a second api
+ * process), a bare `ws` server (bench/lib/bare-ws-server.ts), and this one, the load process, which
+ * holds every socket. Phases:
+ *   A. pipeline: signed inbound webhooks at `--rate` per second (one message each, round robin over the
+ *      organizations) -> worker -> Redis -> api #1 -> every subscriber of the organization.
+ *   B. second process: agents close and reopen conversations through api #2, and, for comparison,
+ *      through api #1, at `--hop-rate`; subscribers stay on api #1.
+ *   C. capacity: `--burst` logged events re-published on their organization topics at once; deliveries
+ *      per second through api #1, then through the bare server with the same sockets and topics.
+ * Delivery latency is measured from when the event appeared on Redis (this process taps the topics)
+ * to when a subscriber received it, both on this process's clock. Everything runs in a scratch
+ * database and Redis prefix, removed at the end.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import WebSocket from 'ws';
+import { signBody } from '../src/meta/webhook-signature';
+import { freePort, startAppProcess, type AppProcess } from './lib/app-process';
+import { openLoop, type LoadResult, type Send } from './lib/load';
+import { ms, perSecond, summarise } from './lib/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    orgs: { type: 'string', default: '1000' },
+    'per-org': { type: 'string', default: '10' },
+    rate: { type: 'string', default: '1000' },
+    'hop-rate': { type: 'string', default: '20' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    burst: { type: 'string', default: '5000' },
+    'log-level': { type: 'string', default: 'warn' },
+    /** Writes a V8 CPU profile of api #1 to this folder (open it in Chrome DevTools). */
+    'cpu-prof': { type: 'string' },
+    /** Skip phases A and B: connect, then measure the bursts only. */
+    'burst-only': { type: 'boolean', default: false },
+  },
+});
+const ORGS = Number(args.orgs);
+const PER_ORG = Number(args['per-org']);
+const RATE = Number(args.rate);
+const HOP_RATE = Number(args['hop-rate']);
+const DURATION_MS = Number(args.duration) * 1000;
+const WARMUP_MS = Number(args.warmup) * 1000;
+const BURST = Number(args.burst);
+const ROOT = path.resolve(__dirname, '..');
+
+const SECRETS = {
+  META_APP_SECRET: randomBytes(16).toString('hex'),
+  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
+  ADMIN_TOKEN: randomBytes(16).toString('hex'),
+  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+  JWT_SECRET: randomBytes(32).toString('hex'),
+};
+
+/** What an agent's screen asks for. */
+const SUBSCRIPTION = `subscription { conversationEvents {
+  __typename cursor conversationId at
+  ... on MessageReceived { message { id text status } }
+  ... on ConversationStatusChanged { status previousStatus }
+} }`;
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
+  return value;
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once. */
+async function pool<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
+
+const httpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(url: string, pathname: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.from(body);
+    const req = request(
+      { agent: httpAgent, host: hostname, port, path: pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.once('error', reject);
+    req.end(payload);
+  });
+}
+
+async function graphql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
+  const { text } = await post(url, '/graphql', JSON.stringify({ query, variables }), { authorization: `Bearer ${token}` });
+  const body = JSON.parse(text) as { data?: any; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+interface Org {
+  id: string;
+  key: string;
+  phoneNumberId: string;
+  wabaId: string;
+  waId: string;
+  conversationId?: string;
+}
+
+let wamidCounter = 0;
+function inbound(org: Org, text: string): string {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: org.wabaId,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550100000', phone_number_id: org.phoneNumberId },
+              contacts: [{ profile: { name: 'Customer' }, wa_id: org.waId }],
+              messages: [{ from: org.waId, id: `wamid.BENCH${randomUUID().replace(/-/g, '')}${wamidCounter++}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+const webhook = (url: string, body: string) => post(url, '/webhooks/meta', body, { 'x-hub-signature-256': signBody(Buffer.from(body), SECRETS.META_APP_SECRET) });
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/**
+ * Every delivery the load process receives, by kind: counted always; for latency, the cursor is
+ * read with a regex (cheaper than parsing) and compared with when the tap saw it on Redis.
+ */
+class Receiver {
+  deliveries = 0;
+  /** When the first delivery since the last reset arrived. */
+  firstAt = 0;
+  latencies: number[] = [];
+  measuring = false;
+  readonly seenOnRedis = new Map<string, number>();
+  /** Events seen on Redis while measuring. */
+  tapped = 0;
+  /** Per conversation: when an agent action on it was sent (phase B). */
+  readonly actedAt = new Map<string, number>();
+  actionLatencies: number[] = [];
+
+  onDelivery(text: string) {
+    if (!this.deliveries++) this.firstAt = now();
+    if (!this.measuring) return;
+    const at = now();
+    const cursor = /"cursor":"(\d+)"/.exec(text)?.[1];
+    const tapped = cursor ? this.seenOnRedis.get(cursor) : undefined;
+    if (tapped !== undefined) this.latencies.push(at - tapped);
+    if (this.actedAt.size) {
+      const conversationId = /"conversationId":"([^"]+)"/.exec(text)?.[1];
+      const acted = conversationId ? this.actedAt.get(conversationId) : undefined;
+      if (acted !== undefined) this.actionLatencies.push(at - acted);
+    }
+  }
+
+  reset() {
+    this.deliveries = 0;
+    this.tapped = 0;
+    this.latencies = [];
+    this.actionLatencies = [];
+  }
+}
+
+/** One agent screen: a raw graphql-transport-ws client (the graphql-ws client library would cost this process more than the server). */
+function openSubscriber(url: string, key: string, receiver: Receiver): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })));
+    socket.on('message', (data) => {
+      const text = String(data);
+      if (text.startsWith('{"type":"connection_ack"')) {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+        resolve(socket);
+      } else if (text.includes('"type":"next"')) receiver.onDelivery(text);
+      else if (!text.includes('"type":"ping"') && !text.includes('"type":"pong"')) console.error(`  unexpected message: ${text.slice(0, 300)}`);
+    });
+    socket.once('close', (code) => reject(new Error(`subscriber closed with ${code}`)));
+  });
+}
+
+function openBareSubscriber(url: string, org: string, receiver: Receiver): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'));
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ org })));
+    socket.on('message', (data) => {
+      const text = String(data);
+      if (text === '{"joined":true}') resolve(socket);
+      else receiver.onDelivery(text);
+    });
+  });
+}
+
+/** Waits until `expected` deliveries arrived or nothing arrived for `idleMs`; returns deliveries/s from `startedAt`. */
+async function drain(receiver: Receiver, expected: number, startedAt: number, idleMs = 3000): Promise<{ delivered: number; perSecond: number }> {
+  let last = receiver.deliveries;
+  let lastChange = now();
+  let lastAt = now();
+  while (receiver.deliveries < expected && now() - lastChange < idleMs) {
+    await sleep(5);
+    if (receiver.deliveries !== last) {
+      last = receiver.deliveries;
+      lastChange = lastAt = now();
+    }
+  }
+  if (receiver.deliveries >= expected) lastAt = now();
+  return { delivered: receiver.deliveries, perSecond: receiver.deliveries / ((lastAt - startedAt) / 1000) };
+}
+
+/** Waits until nothing has been delivered for a second: the previous phase's tail is over. */
+async function quiet(receiver: Receiver) {
+  for (let last = -1; receiver.deliveries !== last; await sleep(1000)) last = receiver.deliveries;
+}
+
+function reportLatency(label: string, samples: number[]) {
+  const summary = summarise(samples);
+  console.log(`  ${label.padEnd(46)} p50 ${ms(summary.p50).padStart(9)}   p99 ${ms(summary.p99).padStart(9)}   max ${ms(summary.max).padStart(9)}   (${summary.count.toLocaleString('en-US')} samples)`);
+  return summary;
+}
+
+async function main() {
+  const adminUrl = requireEnv('DATABASE_URL');
+  const redisUrl = requireEnv('REDIS_URL');
+  const database = `wa_bench_${randomBytes(5).toString('hex')}`;
+  const databaseUrl = (() => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  })();
+  const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const logFile = path.join(tmpdir(), `${database}.log`);
+  const env = {
+    ...SECRETS,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: '10',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: args['log-level']!,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    LIVE_MAX_CONNECTIONS_PER_KEY: String(PER_ORG * 2),
+    // Creating a channel queues a template sync: keep it off the network (it fails at once, harmlessly).
+    META_GRAPH_URL: 'http://127.0.0.1:9/v25.0',
+  };
+  const subscribers = ORGS * PER_ORG;
+  console.log(`live feeds: ${subscribers.toLocaleString('en-US')} subscribers (${PER_ORG} in each of ${ORGS} organizations); app logs ${logFile}`);
+
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  const processes: AppProcess[] = [];
+  const sockets: WebSocket[] = [];
+  const tap = new IORedis(redisUrl);
+  const publisher = new IORedis(redisUrl);
+  let bare: ReturnType<typeof spawn> | undefined;
+  const db = new Client({ connectionString: databaseUrl });
+  try {
+    const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+    const api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, profile);
+    processes.push(api);
+    processes.push(await startAppProcess({ ...env, ROLE: 'worker' }, logFile));
+    const second = await startAppProcess({ ...env, ROLE: 'api' }, logFile);
+    processes.push(second);
+    await db.connect();
+
+    // Organizations, each with a channel and one customer whose conversation is open.
+    let setupAt = now();
+    const orgs = await pool(Array.from({ length: ORGS }, (_, i) => i), 16, async (i): Promise<Org> => {
+      const created = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
+        input: { name: `Bench ${i}` },
+      });
+      const phoneNumberId = `7${String(i).padStart(9, '0')}${randomBytes(3).toString('hex').replace(/\D/g, '1')}`;
+      const org: Org = { id: created.createOrganization.organization.id, key: created.createOrganization.secret, phoneNumberId, wabaId: `9${phoneNumberId}`, waId: `5511${String(i).padStart(9, '0')}` };
+      await graphql(api.url, org.key, 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }', {
+        input: { phoneNumberId, wabaId: org.wabaId, displayPhoneNumber: '+1 555 010 0000', accessToken: 'EAAG-bench' },
+      });
+      await webhook(api.url, inbound(org, 'hello'));
+      return org;
+    });
+    for (;;) {
+      const rows = (await db.query('select organization_id, id from conversation')).rows as { organization_id: string; id: string }[];
+      if (rows.length >= ORGS) {
+        const byOrg = new Map(rows.map((row) => [row.organization_id, row.id]));
+        for (const org of orgs) org.conversationId = byOrg.get(org.id);
+        break;
+      }
+      await sleep(200);
+    }
+    console.log(`  set up ${ORGS} organizations in ${((now() - setupAt) / 1000).toFixed(1)} s`);
+
+    // The tap: when each event appeared on Redis.
+    const receiver = new Receiver();
+    await tap.psubscribe(`${prefix}:events:org:*`);
+    tap.on('pmessage', (_pattern: string, _channel: string, message: string) => {
+      const cursor = /"cursor":"(\d+)"/.exec(message)?.[1];
+      if (cursor) receiver.seenOnRedis.set(cursor, now());
+      if (receiver.measuring) receiver.tapped += 1;
+    });
+
+    setupAt = now();
+    const connected = await pool(Array.from({ length: subscribers }, (_, i) => orgs[i % ORGS]!), 200, (org) => openSubscriber(api.url, org.key, receiver));
+    sockets.push(...connected);
+    await sleep(2000); // subscribe messages are answered by nothing: give the server time to register them
+    const rssIdle = rssMb(api.process.pid!);
+    console.log(`  connected ${subscribers.toLocaleString('en-US')} subscribers in ${((now() - setupAt) / 1000).toFixed(1)} s; api #1 RSS ${rssIdle.toFixed(0)} MB`);
+
+    // A. The real pipeline at RATE events/s.
+    let n = 0;
+    const sendInbound: Send = async () => (await webhook(api.url, inbound(orgs[n++ % ORGS]!, `message ${n}`))).status;
+    let rssPeak = rssIdle;
+    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(api.process.pid!))), 250);
+    receiver.reset();
+    const started = now();
+    setTimeout(() => {
+      receiver.reset();
+      receiver.measuring = true;
+    }, WARMUP_MS);
+    const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
+    // The pipeline's tail: every accepted webhook processed (at most a minute more).
+    for (const deadline = now() + 60_000; now() < deadline; await sleep(200)) {
+      const backlog = Number((await db.query(`select count(*) as n from webhook_delivery where status = 'RECEIVED'`)).rows[0].n);
+      if (!backlog) break;
+    }
+    await sleep(500);
+    receiver.measuring = false;
+    clearInterval(rssTimer);
+    const measuredSeconds = (now() - started - WARMUP_MS) / 1000;
+    console.log(`\n  A. inbound webhooks -> worker -> Redis -> api #1, ${RATE}/s offered for ${DURATION_MS / 1000} s`);
+    console.log(`  ${'webhooks accepted'.padEnd(46)} ${perSecond(load.okPerSecond).padStart(9)}   ack p99 ${ms(load.latency.p99)}`);
+    console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
+    const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
+    console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
+    console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
+
+    // B. Events produced by api #2 (and, to compare, by api #1), subscribers on api #1.
+    console.log(`\n  B. agents close and reopen conversations at ${HOP_RATE}/s; latency from the mutation sent to the event received on api #1`);
+    const hop: Record<string, number> = {};
+    // Which conversations are closed now: an action that changes nothing publishes nothing.
+    const closed = new Set<string>();
+    const producers = [
+      ['through api #1 (same process)', api],
+      ['through api #2 (across processes)', second],
+      ['through api #1 again', api],
+    ] as const;
+    for (const [label, target] of args['burst-only'] ? [] : producers) {
+      let k = 0;
+      const act: Send = async () => {
+        const org = orgs[k++ % ORGS]!;
+        const id = org.conversationId!;
+        const mutation = closed.has(id) ? 'reopenConversation' : 'closeConversation';
+        if (mutation === 'closeConversation') closed.add(id);
+        else closed.delete(id);
+        receiver.actedAt.set(id, now());
+        const { status } = await post(target.url, '/graphql', JSON.stringify({ query: `mutation ($input: ConversationInput!) { ${mutation}(input: $input) { conversation { id } } }`, variables: { input: { conversationId: id } } }), {
+          authorization: `Bearer ${org.key}`,
+        });
+        return status;
+      };
+      // Each process serves a few unmeasured seconds first: api #2 has not answered anything yet.
+      receiver.reset();
+      setTimeout(() => {
+        receiver.reset();
+        receiver.measuring = true;
+      }, WARMUP_MS);
+      await openLoop(act, HOP_RATE, DURATION_MS / 2, WARMUP_MS);
+      await quiet(receiver);
+      receiver.measuring = false;
+      hop[label] = reportLatency(label, receiver.actionLatencies).p50;
+      receiver.actedAt.clear();
+    }
+
+    // C. Capacity: a burst of logged events re-published on their topics, through api #1 and through bare ws.
+    const logged = (
+      await db.query(
+        `select organization_id, conversation_id, id::text as cursor, type, data, created_at from conversation_event where type = 'MESSAGE_RECEIVED' order by id desc limit $1`,
+        [BURST],
+      )
+    ).rows as { organization_id: string; conversation_id: string; cursor: string; type: string; data: unknown; created_at: Date }[];
+    const messages = logged.map((row) => ({
+      topic: `${prefix}:events:org:${row.organization_id}`,
+      body: JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: row.cursor, type: row.type, data: row.data, at: row.created_at.toISOString() }),
+    }));
+    const burst = async (label: string) => {
+      await quiet(receiver);
+      await sleep(4500); // past the result cache's lifetime: every event is executed afresh
+      receiver.reset();
+      const startedAt = now();
+      const pipeline = publisher.pipeline();
+      for (const message of messages) pipeline.publish(message.topic, message.body);
+      await pipeline.exec();
+      const result = await drain(receiver, messages.length * PER_ORG, startedAt);
+      console.log(
+        `  ${label.padEnd(46)} ${perSecond(result.perSecond).padStart(9)}   (${result.delivered.toLocaleString('en-US')} of ${(messages.length * PER_ORG).toLocaleString('en-US')}; the first after ${ms(receiver.firstAt - startedAt)})`,
+      );
+      return result.perSecond;
+    };
+    console.log(`\n  C. a burst of ${messages.length.toLocaleString('en-US')} events (${(messages.length * PER_ORG).toLocaleString('en-US')} deliveries) published at once`);
+    const ours = [await burst('api #1: graphql-ws, shared executions'), await burst('api #1: again')];
+    for (const socket of sockets.splice(0)) socket.terminate();
+    await sleep(1000);
+
+    const barePort = await freePort();
+    bare = spawn(process.execPath, ['-r', '@swc-node/register', 'bench/lib/bare-ws-server.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, SWC_NODE_PROJECT: './tsconfig.build.json', REDIS_URL: redisUrl, REDIS_PREFIX: prefix, PORT: String(barePort) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => bare!.stdout!.once('data', () => resolve()));
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    sockets.push(...(await pool(Array.from({ length: subscribers }, (_, i) => orgs[i % ORGS]!), 200, (org) => openBareSubscriber(bareUrl, org.id, receiver))));
+    const baseline = [await burst('bare ws: the same sockets and topics'), await burst('bare ws: again')];
+
+    const best = (values: number[]) => Math.max(...values);
+    console.log('\n  summary');
+    console.log(`  ${'delivery p99 at the pipeline rate'.padEnd(46)} ${ms(pipelineLatency.p99).padStart(9)}   (target under 50 ms)`);
+    console.log(`  ${'api #1 RSS peak'.padEnd(46)} ${`${rssPeak.toFixed(0)} MB`.padStart(9)}   (target under 1 GB)`);
+    console.log(`  ${'deliveries/s, ours / bare ws'.padEnd(46)} ${perSecond(best(ours)).padStart(9)} / ${perSecond(best(baseline))} = ${(best(ours) / best(baseline)).toFixed(2)}   (target at least 0.5)`);
+    const hopCost = (hop['through api #2 (across processes)'] ?? NaN) - ((hop['through api #1 (same process)'] ?? NaN) + (hop['through api #1 again'] ?? NaN)) / 2;
+    console.log(`  ${'cross-process hop (p50 difference)'.padEnd(46)} ${ms(hopCost).padStart(9)}   (target under 5 ms)`);
+    console.log(`  load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    bare?.kill('SIGTERM');
+    tap.disconnect();
+    publisher.disconnect();
+    await db.end().catch(() => undefined);
+    await Promise.all(processes.map((process) => process.stop()));
+    await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+    await admin.end();
+    const redis = new IORedis(redisUrl);
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+      const stream = redis.scanStream({ match: pattern, count: 500 });
+      for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+    }
+    redis.disconnect();
+    httpAgent.destroy();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,83 @@
+import DataLoader from 'dataloader';
+import type { EntityName } from '@mikro-orm/core';
+import { systemEm, type EntityManager } from '../../db/entity-manager';
+import { isUuid } from '../../db/find-by-id';
+import type { Orm } from '../../db/orm';
+import { Channel } from '../../entities/channel.entity';
+import { Contact } from '../../entities/contact.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import { Flow } from '../../entities/flow.entity';
+import { Message } from '../../entities/message.entity';
+import type { TenantEntity } from '../../entities/tenant.entity';
+import { User } from '../../entities/user.entity';
+
+const ENTITIES = { channel: Channel, contact: Contact, conversation: Conversation, flow: Flow, message: Message, user: User } as const;
+
+type Kind = keyof typeof ENTITIES;
+export type LiveLoaderSet = { [K in Kind]: DataLoader<string, InstanceType<(typeof ENTITIES)[K]> | null> };
+
+/** The loaders of one tick: one query per entity type for every organization's reads. */
+class Generation {
+  private readonly em: EntityManager;
+  private readonly shared = new Map<Kind, DataLoader<string, TenantEntity | null>>();
+  private readonly perOrganization = new Map<string, LiveLoaderSet>();
+
+  constructor(orm: Orm) {
+    this.em = systemEm(orm);
+  }
+
+  forOrganization(organizationId: string): LiveLoaderSet {
+    let loaders = this.perOrganization.get(organizationId);
+    if (!loaders) {
+      const entries = (Object.keys(ENTITIES) as Kind[]).map((kind) => {
+        const shared = this.sharedLoader(kind);
+        return [kind, new DataLoader<string, TenantEntity | null>((ids) => Promise.all(ids.map((id) => shared.load(`${organizationId}\n${id}`))))];
+      });
+      loaders = Object.fromEntries(entries) as LiveLoaderSet;
+      this.perOrganization.set(organizationId, loaders);
+    }
+    return loaders;
+  }
+
+  private sharedLoader(kind: Kind): DataLoader<string, TenantEntity | null> {
+    let loader = this.shared.get(kind);
+    if (!loader) {
+      loader = new DataLoader(async (keys) => {
+        const wanted = keys.map((key) => {
+          const [organizationId, id] = key.split('\n') as [string, string];
+          return { organizationId, id };
+        });
+        const ids = [...new Set(wanted.map((entry) => entry.id).filter(isUuid))];
+        const rows = ids.length ? await this.em.find(ENTITIES[kind] as EntityName<TenantEntity>, { id: { $in: ids } } as never) : [];
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        // The query spans organizations: each answer goes only to the organization that owns the row.
+        return wanted.map(({ organizationId, id }) => {
+          const row = byId.get(id);
+          return row && row.organization.id === organizationId ? row : null;
+        });
+      });
+      this.shared.set(kind, loader);
+    }
+    return loader;
+  }
+}
+
+/**
+ * Loaders for executing live events. Request loaders would run one query per event and
+ * organization; these batch every read of one tick (a burst of events over many organizations)
+ * into one query per entity type, through a fresh EntityManager each tick so rows are read as
+ * they are now. Each organization's loaders only ever return that organization's rows.
+ */
+export class LiveLoaders {
+  private generation: Generation | null = null;
+
+  constructor(private readonly orm: Orm) {}
+
+  forOrganization(organizationId: string): LiveLoaderSet {
+    if (!this.generation) {
+      this.generation = new Generation(this.orm);
+      setImmediate(() => (this.generation = null));
+    }
+    return this.generation.forOrganization(organizationId);
+  }
+}
