@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import IORedis from 'ioredis';
+import { deleteKeys } from './test-app';
 import { createTestDatabase } from './database';
 import { TEST_SECRETS, requireEnv } from './test-env';
 
@@ -29,18 +29,6 @@ export interface ChildApp {
   exited: Promise<ChildExit>;
   /** Kills the process if still running, then drops its database and Redis keys. */
   stop(): Promise<void>;
-}
-
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-      const stream = redis.scanStream({ match: pattern, count: 500 });
-      for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /**

@@ -18,7 +18,8 @@ export interface TestApp extends App {
   stop(): Promise<void>;
 }
 
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+/** Removes every Redis key of one app's prefix (its own keys and BullMQ's hash-tagged ones). */
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
     for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
