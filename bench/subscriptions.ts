@@ -189,7 +189,7 @@ class Receiver {
     const cursor = /"cursor":"(\d+)"/.exec(text)?.[1];
     const tapped = cursor ? this.seenOnRedis.get(cursor) : undefined;
     if (tapped !== undefined) this.latencies.push(at - tapped);
-    if (this.actedAt.size) {
+    if (this.actedAt.size && text.includes('"__typename":"ConversationStatusChanged"')) {
       const conversationId = /"conversationId":"([^"]+)"/.exec(text)?.[1];
       const acted = conversationId ? this.actedAt.get(conversationId) : undefined;
       if (acted !== undefined) this.actionLatencies.push(at - acted);
@@ -360,8 +360,8 @@ async function main() {
       receiver.measuring = true;
     }, WARMUP_MS);
     const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
-    // The pipeline's tail: every accepted webhook processed (at most a minute more).
-    for (const deadline = now() + 60_000; now() < deadline; await sleep(200)) {
+    // The pipeline's tail: every accepted webhook processed (at most three minutes more).
+    for (const deadline = now() + 180_000; now() < deadline; await sleep(200)) {
       const backlog = Number((await db.query(`select count(*) as n from webhook_delivery where status = 'RECEIVED'`)).rows[0].n);
       if (!backlog) break;
     }
@@ -377,6 +377,7 @@ async function main() {
     console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
 
     // B. Events produced by api #2 (and, to compare, by api #1), subscribers on api #1.
+    await quiet(receiver);
     console.log(`\n  B. agents close and reopen conversations at ${HOP_RATE}/s; latency from the mutation sent to the event received on api #1`);
     const hop: Record<string, number> = {};
     // Which conversations are closed now: an action that changes nothing publishes nothing.

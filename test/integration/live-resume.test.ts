@@ -14,6 +14,9 @@ import { waitFor, waitForQueuesIdle } from '../helpers/wait';
 
 const REPLAY_LIMIT = 60;
 
+// Several tests push a hundred messages through the pipeline: room for a loaded machine.
+jest.setTimeout(60_000);
+
 const byCursor = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
 describe('live feeds: resume with `after`', () => {
@@ -69,7 +72,7 @@ describe('live feeds: resume with `after`', () => {
     await noListeners(app);
 
     await customerSays(customer, ['third', 'fourth', 'fifth']);
-    await waitForQueuesIdle(app.queues);
+    await waitForQueuesIdle(app.queues, 30_000);
 
     const resumed = await subscribe({ conversationId: customer.conversationId, after: seen });
     await resumed.waitForCount(3, 'the replay');
@@ -134,7 +137,7 @@ describe('live feeds: resume with `after`', () => {
       sockets[0]!.terminate(); // the network drops
       await noListeners(app);
       await customerSays(customer, ['third', 'fourth']);
-      await waitForQueuesIdle(app.queues);
+      await waitForQueuesIdle(app.queues, 30_000);
       reconnect();
 
       await waitFor(() => received.length === 3, { what: 'the missed events' });
@@ -153,12 +156,12 @@ describe('live feeds: resume with `after`', () => {
       customer.conversationId,
     ])) as [{ id: string }];
     await customerSays(customer, Array.from({ length: 45 }, (_, i) => `offline ${i}`));
-    await waitForQueuesIdle(app.queues);
+    await waitForQueuesIdle(app.queues, 30_000);
 
     const resumed = live.connect(org.ownerKey).subscribe<ConversationEventPayload>(CONVERSATION_EVENTS, { conversationId: customer.conversationId, after: start });
     // These commit while the replay pages through the 45 above (pages of 20, paced by the client).
     await Promise.all(Array.from({ length: 8 }, (_, i) => postWebhook(app.url, textMessage(channel, customer.waId, `during ${i}`))));
-    await waitForQueuesIdle(app.queues);
+    await waitForQueuesIdle(app.queues, 30_000);
     const expected = await loggedAfter(customer.conversationId, start);
     await resumed.waitForCount(expected.length, `all ${expected.length} events`);
     await customerSays(customer, ['after']);
@@ -190,7 +193,7 @@ describe('live feeds: resume with `after`', () => {
   it(`refuses a cursor more than ${REPLAY_LIMIT} events old: the client reloads instead`, async () => {
     const customer = await customerWrites(app, channel);
     await customerSays(customer, Array.from({ length: REPLAY_LIMIT + 1 }, (_, i) => `message ${i}`));
-    await waitForQueuesIdle(app.queues);
+    await waitForQueuesIdle(app.queues, 30_000);
     const errors = await live.connect(org.ownerKey).subscribe(CONVERSATION_EVENTS, { conversationId: customer.conversationId, after: '0' }).waitForErrors();
     expect(errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
     expect(errors[0]!.message).toContain(`More than ${REPLAY_LIMIT} events`);
