@@ -11,6 +11,11 @@ import { Migration20261122020000Outbound } from './migrations/Migration202611220
 import { Migration20261122030000Flows } from './migrations/Migration20261122030000Flows';
 import { Migration20261122035000EventOrder } from './migrations/Migration20261122035000EventOrder';
 import { Migration20261122040000Live } from './migrations/Migration20261122040000Live';
+import { Migration20261122050000Analytics } from './migrations/Migration20261122050000Analytics';
+import { Migration20261122050100FlowAnalytics } from './migrations/Migration20261122050100FlowAnalytics';
+import { Migration20261122050200ActivityAnalytics } from './migrations/Migration20261122050200ActivityAnalytics';
+import { Migration20261122050300DeliveryAnalytics } from './migrations/Migration20261122050300DeliveryAnalytics';
+import { Migration20261122050400AgentAnalytics } from './migrations/Migration20261122050400AgentAnalytics';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -20,6 +25,11 @@ export const migrationsList = [
   { name: 'Migration20261122030000Flows', class: Migration20261122030000Flows },
   { name: 'Migration20261122035000EventOrder', class: Migration20261122035000EventOrder },
   { name: 'Migration20261122040000Live', class: Migration20261122040000Live },
+  { name: 'Migration20261122050000Analytics', class: Migration20261122050000Analytics },
+  { name: 'Migration20261122050100FlowAnalytics', class: Migration20261122050100FlowAnalytics },
+  { name: 'Migration20261122050200ActivityAnalytics', class: Migration20261122050200ActivityAnalytics },
+  { name: 'Migration20261122050300DeliveryAnalytics', class: Migration20261122050300DeliveryAnalytics },
+  { name: 'Migration20261122050400AgentAnalytics', class: Migration20261122050400AgentAnalytics },
 ];
 
 export interface OrmOptions {

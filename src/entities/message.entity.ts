@@ -4,6 +4,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { MessageStatus } from '../domain/message-status';
 import { Channel } from './channel.entity';
 import { Template } from './template.entity';
+import { Flow } from './flow.entity';
 import { User } from './user.entity';
 import { Conversation } from './conversation.entity';
 import { TenantEntity } from './tenant.entity';
@@ -63,7 +64,7 @@ export class Message extends TenantEntity<
   | 'wamid' | 'text' | 'media' | 'location' | 'replyToWamid' | 'reaction' | 'context' | 'referral' | 'status'
   | 'sentAt' | 'deliveredAt' | 'readAt' | 'playedAt' | 'failedAt' | 'errorCode' | 'errorTitle' | 'errorDetails'
   | 'pricingCategory' | 'pricingModel' | 'sentAtMeta' | 'sendState' | 'sendAttempts' | 'sendStartedAt'
-  | 'authorKind' | 'authorUser' | 'template'
+  | 'authorKind' | 'authorUser' | 'template' | 'flow' | 'flowVersion' | 'flowNodeId'
 > {
   @ManyToOne(() => Conversation, { deleteRule: 'cascade' })
   conversation!: Rel<Conversation>;
@@ -186,4 +187,14 @@ export class Message extends TenantEntity<
 
   @ManyToOne(() => Template, { nullable: true, deleteRule: 'set null' })
   template?: Rel<Template> | null;
+
+  /** The flow, version and node that sent a bot message: delivery per node and drop-off read them. */
+  @ManyToOne(() => Flow, { nullable: true, deleteRule: 'set null' })
+  flow?: Rel<Flow> | null;
+
+  @Property({ type: 'integer', nullable: true })
+  flowVersion?: number | null;
+
+  @Property({ length: 100, nullable: true })
+  flowNodeId?: string | null;
 }

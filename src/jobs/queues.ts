@@ -31,6 +31,12 @@ export interface JobPayloads {
     'expire-bot-sessions': { requestId?: string };
     'warn-closing-windows': { requestId?: string };
   };
+  analytics: {
+    /** Applies new conversation events to the rollups (repeatable). */
+    'refresh-analytics': { requestId?: string };
+    /** Rebuilds one organization's rollups for [from, to) (the rebuildAnalytics mutation); progress on the board. */
+    'rebuild-analytics': { organizationId: string; from: string; to: string; requestId?: string };
+  };
 }
 
 export type QueueName = keyof JobPayloads;
@@ -84,6 +90,16 @@ export const QUEUE_DEFAULTS: Record<QueueName, QueueDefaults> = {
       removeOnFail: { age: 7 * 86_400 },
     },
   },
+  analytics: {
+    // One at a time: the refresher serialises on its state row anyway, and a rebuild is long, steady work.
+    concurrency: 1,
+    jobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+      removeOnComplete: { age: 86_400, count: 1000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
 };
 
 export const QUEUE_NAMES = Object.keys(QUEUE_DEFAULTS) as QueueName[];
@@ -96,4 +112,6 @@ export const SCHEDULES = [
   { id: 'sync-all-templates', queue: 'maintenance', name: 'sync-all-templates', every: 86_400_000 },
   { id: 'expire-bot-sessions', queue: 'maintenance', name: 'expire-bot-sessions', every: 60_000 },
   { id: 'warn-closing-windows', queue: 'maintenance', name: 'warn-closing-windows', every: 60_000 },
+  // Reports read rollups up to the refresher's mark and raw rows after it: never staler than this.
+  { id: 'refresh-analytics', queue: 'analytics', name: 'refresh-analytics', every: 15_000 },
 ] as const satisfies readonly { id: string; queue: QueueName; name: string; every: number }[];

@@ -12,6 +12,7 @@ import { RetryLaterError, sendMessageHandler } from './send-message.worker';
 import { expireBotSessionsHandler, flowHttpHandler } from './flow.worker';
 import { deleteTemplateHandler, submitTemplateHandler, syncAllTemplatesHandler, syncTemplatesHandler } from './template.worker';
 import { warnClosingWindowsHandler } from './window-closing.worker';
+import { rebuildAnalyticsHandler, refreshAnalyticsHandler } from './analytics.worker';
 import { backoffMs } from '../domain/retry-policy';
 import { QUEUE_DEFAULTS, QUEUE_NAMES, type QueueName } from './queues';
 
@@ -37,6 +38,10 @@ function handlers(deps: JobDeps): Record<QueueName, Record<string, Handler>> {
       'sync-all-templates': syncAllTemplatesHandler(deps),
       'expire-bot-sessions': expireBotSessionsHandler(deps),
       'warn-closing-windows': warnClosingWindowsHandler(deps),
+    },
+    analytics: {
+      'refresh-analytics': refreshAnalyticsHandler(deps),
+      'rebuild-analytics': rebuildAnalyticsHandler(deps) as Handler,
     },
   };
 }

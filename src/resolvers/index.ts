@@ -5,6 +5,7 @@ import { ContactResolver } from './contact.resolver';
 import { ConversationResolver } from './conversation.resolver';
 import { FlowResolver } from './flow.resolver';
 import { liveResolvers } from './live.resolver';
+import { analyticsResolvers } from './analytics';
 import { MessageResolver } from './message.resolver';
 import { OutboundResolver } from './outbound.resolver';
 import { TemplateResolver } from './template.resolver';
@@ -30,4 +31,5 @@ export const resolvers: NonEmptyArray<Function> = [
   OutboundResolver,
   FlowResolver,
   ...liveResolvers,
+  ...analyticsResolvers,
 ];

@@ -68,9 +68,10 @@ async function flowForKeyword(em: EntityManager, organizationId: string, text: s
 const TYPE_OF_CONTENT: Record<string, MessageType> = { text: MessageType.TEXT, buttons: MessageType.INTERACTIVE, list: MessageType.INTERACTIVE };
 
 /** Queues the engine's outputs through the send pipeline, in order. */
-async function queueOutputs(em: EntityManager, conversation: Conversation, outputs: EngineOutput[], turn: BotTurn): Promise<void> {
+async function queueOutputs(em: EntityManager, conversation: Conversation, flow: LoadedFlow, outputs: EngineOutput[], turn: BotTurn): Promise<void> {
   const to = conversation.contact.waId;
   for (const output of outputs) {
+    const sentBy = { id: flow.id, version: flow.version, nodeId: output.nodeId };
     if (output.kind === 'http') {
       turn.http = { conversationId: conversation.id, nodeId: output.nodeId, request: output.request };
       continue;
@@ -84,6 +85,7 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, outpu
           type,
           text: content.kind === 'media' ? (content.caption ?? null) : content.text,
           author: { kind: AuthorKind.BOT },
+          flow: sentBy,
           request: (messageId) => buildContentRequest({ to, callbackData: messageId }, content),
         }),
       );
@@ -126,6 +128,7 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, outpu
         type: MessageType.TEMPLATE,
         text: template.name,
         author: { kind: AuthorKind.BOT },
+        flow: sentBy,
         template,
         request: (messageId) => buildTemplateRequest({ to, callbackData: messageId }, { name: template.name, language: template.language, components }),
       }),
@@ -136,7 +139,7 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, outpu
 /** Stores a step's state, status, outputs and events; follows a jump to another flow. */
 async function applyStep(em: EntityManager, conversation: Conversation, flow: LoadedFlow, result: StepResult, turn: BotTurn, now: Date, jumps = 0) {
   const organizationId = conversation.organization.id;
-  await queueOutputs(em, conversation, result.outputs, turn);
+  await queueOutputs(em, conversation, flow, result.outputs, turn);
   const logged = result.events.map((event) => ({ type: ConversationEventType.BOT, data: { ...event, flowId: flow.id, flowVersion: flow.version } }));
   turn.events.push(...(await appendEvents(em, organizationId, conversation.id, logged)));
   if (result.jumpToFlow && jumps < MAX_FLOW_JUMPS) {
@@ -155,6 +158,20 @@ async function applyStep(em: EntityManager, conversation: Conversation, flow: Lo
     conversation.botExpiresAt = null;
     conversation.status = result.handoff || state.status === 'handed_off' ? ConversationStatus.WAITING_AGENT : ConversationStatus.CLOSED;
   }
+}
+
+/** Where a session was when it expired: analytics count it as abandoned at that node. */
+const expiredEvent = (state: BotState | null) =>
+  state ? { type: 'expired', flowId: state.flowId, flowVersion: state.flowVersion, nodeId: state.currentNodeId } : { type: 'expired' };
+
+/** The bot moves a conversation between BOT, WAITING_AGENT and CLOSED: the log records each move like an agent's. */
+async function statusChangeEvent(em: EntityManager, conversation: Conversation, previous: ConversationStatus): Promise<EventDraft | null> {
+  if (conversation.status === previous) return null;
+  return appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.STATUS_CHANGED, {
+    status: conversation.status,
+    previous,
+    by: 'bot',
+  });
 }
 
 const contactOf = (conversation: Conversation) => ({ name: conversation.contact.name ?? null, phone: conversation.contact.waId });
@@ -191,19 +208,20 @@ export async function runBotForInbound(
   // A person was asked for mid-session (handoffToAgent, or an agent unassigned): the session waits for returnToBot.
   if (conversation.status === ConversationStatus.WAITING_AGENT && !options.fresh && stored?.status === 'active') return turn;
 
+  const previous = conversation.status;
   const state = activeState(conversation, now);
   if (state) {
     const flow = await loadVersion(em, state.flowId, state.flowVersion);
     if (flow) {
       await applyStep(em, conversation, flow, advanceFlow(flow, state, input, { now, contact: contactOf(conversation) }), turn, now);
-      await em.flush();
+      await finishTurn(em, conversation, previous, turn);
       return turn;
     }
   }
   // Only a running session expires: an ended or handed-off one is over (and a handoff waits for a person).
   const expired = stored?.status === 'active' && !state;
   if (expired) {
-    turn.events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, { type: 'expired' }));
+    turn.events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, expiredEvent(stored)));
     conversation.botState = null;
     conversation.botExpiresAt = null;
   }
@@ -212,8 +230,14 @@ export async function runBotForInbound(
   const flow =
     byKeyword ?? (options.fresh || expired || conversation.status === ConversationStatus.BOT ? await loadPublished(em, conversation.channel.defaultFlow as Flow | null) : null);
   if (flow) await applyStep(em, conversation, flow, startFlow(flow, { now, contact: contactOf(conversation) }, input), turn, now);
-  await em.flush();
+  await finishTurn(em, conversation, previous, turn);
   return turn;
+}
+
+async function finishTurn(em: EntityManager, conversation: Conversation, previous: ConversationStatus, turn: BotTurn): Promise<void> {
+  const changed = await statusChangeEvent(em, conversation, previous);
+  if (changed) turn.events.push(changed);
+  await em.flush();
 }
 
 /**
@@ -255,8 +279,9 @@ export async function resumeBotAfterHttp(
   if (!state || state.currentNodeId !== nodeId || conversation.status !== ConversationStatus.BOT) return turn;
   const flow = await loadVersion(em, state.flowId, state.flowVersion);
   if (!flow) return turn;
+  const previous = conversation.status;
   await applyStep(em, conversation, flow, resumeAfterHttp(flow, state, outcome, { now, contact: contactOf(conversation) }), turn, now);
-  await em.flush();
+  await finishTurn(em, conversation, previous, turn);
   return turn;
 }
 
@@ -265,10 +290,13 @@ export async function expireBotSessions(em: EntityManager, now = new Date()): Pr
   const expired = await em.find(Conversation, { botExpiresAt: { $lte: now } }, { limit: 1000 });
   const events: EventDraft[] = [];
   for (const conversation of expired) {
+    const previous = conversation.status;
+    events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, expiredEvent(conversation.botState as unknown as BotState | null)));
     conversation.botExpiresAt = null;
     conversation.botState = conversation.botState ? { ...conversation.botState, status: 'ended' } : null;
     if (conversation.status === ConversationStatus.BOT) conversation.status = ConversationStatus.CLOSED;
-    events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, { type: 'expired' }));
+    const changed = await statusChangeEvent(em, conversation, previous);
+    if (changed) events.push(changed);
   }
   await em.flush();
   return events;

@@ -26,6 +26,8 @@ export interface OutboundDraft {
   author: { kind: AuthorKind; userId?: string | null };
   replyToWamid?: string | null;
   template?: Template | null;
+  /** The bot step that sent it (analytics: delivery per node, drop-off split). */
+  flow?: { id: string; version: number; nodeId: string } | null;
 }
 
 /**
@@ -40,8 +42,8 @@ export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Pr
   await sql(
     em,
     `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
-       reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id)
-     values (?, now(), now(), ?, ?, ?, 'OUT', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)`,
+       reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id, flow_id, flow_version, flow_node_id)
+     values (?, now(), now(), ?, ?, ?, 'OUT', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       messageId,
       conversation.organization.id,
@@ -56,6 +58,9 @@ export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Pr
       draft.author.kind,
       draft.author.userId ?? null,
       draft.template?.id ?? null,
+      draft.flow?.id ?? null,
+      draft.flow?.version ?? null,
+      draft.flow?.nodeId ?? null,
     ],
   );
   await sql(em, `update conversation set last_message_id = ?, last_message_at = now(), updated_at = now() where id = ?`, [

@@ -1,0 +1,25 @@
+import type { EntityManager } from '../../db/entity-manager';
+
+/**
+ * Facts kept per conversation (bot sessions, agent episodes). Rebuilding is idempotent: delete the
+ * conversations' rows and derive them again from the event log and messages, in the caller's
+ * transaction. The refresher calls it for every conversation with new events; the rebuild job for
+ * every conversation with events in a range.
+ */
+export interface ConversationFactsBuilder {
+  kind: 'conversation';
+  name: string;
+  rebuildConversations(em: EntityManager, conversationIds: string[]): Promise<void>;
+}
+
+/**
+ * Counters kept per organization and quarter hour (UTC bucket start). Rebuilding a bucket deletes
+ * its rows and aggregates the raw rows of that quarter hour again, in the caller's transaction.
+ */
+export interface BucketRollupBuilder {
+  kind: 'bucket';
+  name: string;
+  rebuildBuckets(em: EntityManager, organizationId: string, buckets: Date[]): Promise<void>;
+}
+
+export type RollupBuilder = ConversationFactsBuilder | BucketRollupBuilder;
