@@ -18,7 +18,7 @@ import { anonymousEm, tenantEm } from '../db/entity-manager';
 import { createLoaders } from '../resolvers/loaders';
 import { AppError } from '../domain/errors';
 import type { Metrics } from '../observability/metrics';
-import { complexityPlugin } from '../schema/complexity.plugin';
+import { complexityError, complexityPlugin } from '../schema/complexity.plugin';
 import { depthLimitRule } from '../schema/depth-limit.rule';
 import { formatError } from '../schema/format-error';
 import { observabilityPlugin } from '../schema/observability.plugin';
@@ -115,6 +115,9 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
         const checked = documents.get(payload.query);
         if ('syntaxError' in checked) return withCode([checked.syntaxError], 'GRAPHQL_PARSE_FAILED');
         if (checked.errors.length) return withCode(checked.errors, 'GRAPHQL_VALIDATION_FAILED');
+        // The same cost ceiling as over HTTP: a socket is no way around it.
+        const tooCostly = complexityError(schema, checked.document, payload.operationName, payload.variables, config.graphql.maxComplexity);
+        if (tooCostly) return [tooCostly];
         const args = {
           schema,
           document: checked.document,

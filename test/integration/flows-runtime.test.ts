@@ -232,6 +232,18 @@ describe('flows at runtime', () => {
       expect(await eva.replies()).toEqual(['What is your name?']);
       expect(await eva.conversation()).toMatchObject({ status: 'BOT', botState: { status: 'active', currentNodeId: 'ask_name', variables: { last_input: 'me again' } } });
       expect(trace(await eva.botEvents()).filter((t) => t === 'expired')).toEqual([]);
+      // Every status move is in the log, whoever made it: reports and live feeds read them there.
+      const moves = await query<{ data: Record<string, unknown> }>(
+        app,
+        `select data from conversation_event where conversation_id = ? and type = 'STATUS_CHANGED' order by id`,
+        [(await eva.conversation()).id],
+      );
+      expect(moves.map((row) => row.data)).toEqual([
+        { status: 'BOT', previous: 'WAITING_AGENT', by: 'bot' },
+        { status: 'CLOSED', previous: 'BOT', by: 'bot' },
+        { status: 'WAITING_AGENT', previous: 'CLOSED', by: 'customer' },
+        { status: 'BOT', previous: 'WAITING_AGENT', by: 'bot' },
+      ]);
     });
 
     it('without a keyword or a default flow the conversation waits for an agent', async () => {
@@ -372,6 +384,8 @@ describe('flows at runtime', () => {
       await waitFor(async () => (await customer.conversation()).status === 'CLOSED', { what: 'the idle session to be closed by the job' });
       expect(await customer.conversation()).toMatchObject({ botExpiresAt: null, botState: { status: 'ended' } });
       expect(trace(await customer.botEvents())).toEqual(['entered:ask', 'expired']);
+      // The expiry says where the session was left: analytics count the abandonment at that node.
+      expect((await customer.botEvents()).at(-1)).toMatchObject({ type: 'expired', nodeId: 'ask', flowVersion: expect.any(Number), flowId: expect.any(String) });
 
       await customer.say('purple');
       expect(await customer.replies()).toEqual(['v2: favourite colour?']);

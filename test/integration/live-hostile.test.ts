@@ -104,4 +104,18 @@ describe('live feeds: hostile input', () => {
     const customer = await customerWrites(app, channel);
     await socket.waitForMessage((m) => m.id === 'good' && m.payload?.data?.conversationEvents?.conversationId === customer.conversationId, 'an event on the same socket');
   });
+  it('refuses an operation over the socket that costs more than the HTTP ceiling, before running it', async () => {
+    const socket = await live.raw();
+    await socket.init(org.ownerKey);
+    const page = (alias: number) => `c${alias}: channels(first: 100) { edges { node { id phoneNumberId displayPhoneNumber } } }`;
+    socket.send(subscribe('costly', `{ ${Array.from({ length: 20 }, (_, index) => page(index)).join(' ')} }`));
+    const [error] = (await errorFor(socket, 'costly')).payload;
+    expect(error).toMatchObject({ message: expect.stringContaining('too expensive'), extensions: { code: 'BAD_USER_INPUT', maxCost: app.config.graphql.maxComplexity } });
+    expect(error.extensions.cost).toBeGreaterThan(app.config.graphql.maxComplexity);
+    expect(socket.messages.some((m) => m.id === 'costly' && m.type === 'next')).toBe(false);
+
+    socket.send(subscribe('cheap', '{ channels(first: 1) { edges { node { id } } } }'));
+    const answer = await socket.waitForMessage((m) => m.id === 'cheap' && m.type === 'next', 'the answer to a cheap query on the same socket');
+    expect(answer.payload.data.channels.edges).toHaveLength(1);
+  });
 });

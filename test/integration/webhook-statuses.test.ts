@@ -105,6 +105,15 @@ describe('webhook processing: statuses of our outbound messages', () => {
       ]);
     });
 
+    it("keeps the time and pricing of Meta's sent for a message already SENT, without logging SENT a second time", async () => {
+      const ours = await outbound(MessageStatus.SENT);
+      await deliver(app, statuses(channel, status(ours.wamid, 'sent', { at: minutesAgo(4), pricing: pricing('utility') })));
+      expect(await read(ours.wamid)).toMatchObject({ status: 'SENT', pricingCategory: 'utility' });
+      expect(await statusEvents(ours.id)).toEqual([]);
+      await deliver(app, statuses(channel, status(ours.wamid, 'delivered', { at: minutesAgo(3) })));
+      expect(await statusEvents(ours.id)).toEqual([{ reported: 'DELIVERED', status: 'DELIVERED' }]);
+    });
+
     it('records played after read (a voice note listened to)', async () => {
       const ours = await outbound();
       const playedAt = minutesAgo(5);

@@ -182,6 +182,16 @@ export async function storeInboundMessage(
     [at, at, windowExpiry(at), windowExpiry(at), isBubble, at, messageId, isBubble, at, at,
       ConversationStatus.CLOSED, ConversationStatus.WAITING_AGENT, conversation.id],
   );
+  if (conversation.status === ConversationStatus.CLOSED) {
+    // The customer wrote again: the conversation reopens, and the log says so like any other status move.
+    events.push(
+      await appendEvent(em, organizationId, conversation.id, ConversationEventType.STATUS_CHANGED, {
+        status: ConversationStatus.WAITING_AGENT,
+        previous: ConversationStatus.CLOSED,
+        by: 'customer',
+      }),
+    );
+  }
   if (isBubble) {
     events.push(
       await appendEvent(em, organizationId, conversation.id, ConversationEventType.MESSAGE_RECEIVED, {

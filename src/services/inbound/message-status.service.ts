@@ -39,7 +39,8 @@ interface UpdateRow {
  * Applies one recorded status to its message: the status only moves forward, each transition's
  * time is kept, a failure keeps Meta's code, title and details, and pricing is kept.
  */
-async function applyUpdate(em: EntityManager, message: MessageRow, update: UpdateRow): Promise<EventDraft> {
+async function applyUpdate(em: EntityManager, message: MessageRow, update: UpdateRow): Promise<EventDraft | null> {
+  const previous = message.status;
   const next = advanceStatus(message.status, update.status);
   const column = TIME_COLUMN[update.status];
   // A failure reported after delivery does not fail the message, so it does not show an error either.
@@ -70,6 +71,9 @@ async function applyUpdate(em: EntityManager, message: MessageRow, update: Updat
   );
   await sql(em, `update message_status_update set applied_at = now(), updated_at = now() where id = ?`, [update.id]);
   message.status = next;
+  // Meta's `sent` after our own acceptance repeats what the log already says: kept for its time and
+  // pricing, not logged again. A late report that does not apply (failed after delivered) is still news.
+  if (update.status === previous) return null;
   return appendEvent(em, message.organization_id, message.conversation_id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
     messageId: message.id,
     reported: update.status,
@@ -121,7 +125,8 @@ export async function recordStatus(em: EntityManager, organizationId: string, st
   if (typeof status.biz_opaque_callback_data === 'string') await reconcile(em, organizationId, status.biz_opaque_callback_data, status.id);
   const message = await lockMessage(em, 'wamid', status.id);
   if (!message || message.organization_id !== organizationId) return []; // parked
-  return [await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) })];
+  const event = await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) });
+  return event ? [event] : [];
 }
 
 /** Applies statuses that arrived before the message had its wamid, oldest first. */
@@ -135,6 +140,9 @@ export async function applyParkedStatuses(em: EntityManager, messageId: string, 
     [wamid, message.organization_id],
   );
   const events: EventDraft[] = [];
-  for (const update of parked) events.push(await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) }));
+  for (const update of parked) {
+    const event = await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) });
+    if (event) events.push(event);
+  }
   return events;
 }

@@ -54,19 +54,27 @@ async function markFailed(em: EntityManager, message: Message, code: string, tit
 
 async function markAccepted(em: EntityManager, message: Message, wamid: string): Promise<EventDraft[]> {
   // The status webhook may have reconciled it first (same wamid): that is fine.
-  await sql(
+  const [row] = await sql<{ previous: MessageStatus }>(
     em,
-    `update message set wamid = ?, status = case when status = 'QUEUED' then 'SENT'::message_status else status end,
-       sent_at = coalesce(sent_at, now()), send_state = 'DONE', updated_at = now()
-     where id = ? and (wamid is null or wamid = ?)`,
+    `update message m set wamid = ?, status = case when m.status = 'QUEUED' then 'SENT'::message_status else m.status end,
+       sent_at = coalesce(m.sent_at, now()), send_state = 'DONE', updated_at = now()
+     from (select id, status as previous from message where id = ? for update) before
+     where m.id = before.id and (m.wamid is null or m.wamid = ?)
+     returning before.previous`,
     [wamid, message.id, wamid],
   );
-  const accepted = await appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
-    messageId: message.id,
-    status: MessageStatus.SENT,
-    wamid,
-  });
-  return [accepted, ...(await applyParkedStatuses(em, message.id, wamid))];
+  // Only the move out of QUEUED is news; a status webhook that got here first has logged its own.
+  const accepted =
+    row?.previous === MessageStatus.QUEUED
+      ? [
+          await appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
+            messageId: message.id,
+            status: MessageStatus.SENT,
+            wamid,
+          }),
+        ]
+      : [];
+  return [...accepted, ...(await applyParkedStatuses(em, message.id, wamid))];
 }
 
 /**
