@@ -232,6 +232,7 @@ describe('message templates', () => {
           category: i % 3 ? 'UTILITY' : 'MARKETING',
           status: i % 5 ? 'APPROVED' : 'REJECTED',
           components: [{ type: 'BODY', text: `Seeded template ${i}` }],
+          ...(i % 5 ? {} : { rejected_reason: 'TAG_CONTENT_MISMATCH' }),
         };
         return { ...seed, id: fake.addTemplate(syncChannel.wabaId, seed).id };
       });
@@ -247,7 +248,14 @@ describe('message templates', () => {
       expect(totalCount).toBe(SEEDED);
       const byMetaId = new Map(nodes.map((node) => [node.metaTemplateId, node]));
       for (const seed of seeds) {
-        expect(byMetaId.get(seed.id)).toMatchObject({ name: seed.name, language: seed.language, category: seed.category, status: seed.status });
+        expect(byMetaId.get(seed.id)).toMatchObject({
+          name: seed.name,
+          language: seed.language,
+          category: seed.category,
+          status: seed.status,
+          // Meta's NONE is no reason: only rejected templates carry one.
+          rejectionReason: seed.status === 'REJECTED' ? 'TAG_CONTENT_MISMATCH' : null,
+        });
       }
     });
 

@@ -16,6 +16,8 @@ export interface FakeTemplate {
   category: string;
   components: unknown[];
   parameter_format?: string;
+  /** Why Meta rejected it (INVALID_FORMAT, TAG_CONTENT_MISMATCH, ...); Meta says NONE otherwise. */
+  rejected_reason?: string;
 }
 
 export type TemplateSeed = Omit<FakeTemplate, 'id' | 'status'> & { id?: string; status?: string };
@@ -48,7 +50,7 @@ export class FakeTemplateStore {
   add(wabaId: string, seed: TemplateSeed): FakeTemplate {
     const id = seed.id ?? this.newId();
     this.ids.add(id);
-    const stored: Stored = { ...seed, id, status: seed.status ?? 'APPROVED', components: seed.components ?? [], seq: this.seq++ };
+    const stored: Stored = { ...seed, id, status: seed.status ?? 'APPROVED', components: seed.components ?? [], rejected_reason: seed.rejected_reason ?? 'NONE', seq: this.seq++ };
     this.list(wabaId).push(stored);
     return publicView(stored);
   }

@@ -60,6 +60,15 @@ export async function deleteTemplateAtMeta(em: EntityManager, deps: TemplateJobD
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 
+/**
+ * Meta lists `rejected_reason` (NONE unless rejected). A rejected template keeps the most precise
+ * reason known: the list's, or the one a status webhook or a failed submission recorded earlier.
+ */
+function rejectionReasonOf(status: string, listed: string | null, known: string | null): string | null {
+  if (status !== 'REJECTED') return null;
+  return listed && listed !== 'NONE' ? (known?.startsWith(listed) ? known : listed) : known;
+}
+
 /** JSON with object keys sorted: jsonb stores keys in its own order, so plain JSON.stringify would see every row as changed. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -105,12 +114,13 @@ export async function syncTemplates(em: EntityManager, deps: TemplateJobDeps, ch
       ...(text((item.quality_score as { score?: unknown } | undefined)?.score) ? { qualityScore: text((item.quality_score as { score?: unknown }).score) } : {}),
     };
     const existing = byMetaId.get(metaTemplateId);
+    const rejectionReason = rejectionReasonOf(fields.status, text(item.rejected_reason), existing?.rejectionReason ?? null);
     if (existing) {
-      const before = canonical([existing.status, existing.category, existing.components, existing.qualityScore]);
-      Object.assign(existing, fields);
-      if (canonical([existing.status, existing.category, existing.components, existing.qualityScore]) !== before) counts.updated += 1;
+      const before = canonical([existing.status, existing.category, existing.components, existing.qualityScore, existing.rejectionReason]);
+      Object.assign(existing, fields, { rejectionReason });
+      if (canonical([existing.status, existing.category, existing.components, existing.qualityScore, existing.rejectionReason]) !== before) counts.updated += 1;
     } else {
-      em.create(Template, { organization: channel.organization, wabaId: channel.wabaId, metaTemplateId, ...fields });
+      em.create(Template, { organization: channel.organization, wabaId: channel.wabaId, metaTemplateId, ...fields, rejectionReason });
       counts.added += 1;
     }
   }
