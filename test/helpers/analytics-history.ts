@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { gql } from 'graphql-request';
 import { systemEm } from '../../src/db/entity-manager';
 import { jsonb, sql } from '../../src/db/sql';
-import { refreshAnalytics } from '../../src/services/analytics/analytics-refresh.service';
+import { refreshAnalytics, type RefreshResult } from '../../src/services/analytics/analytics-refresh.service';
 import { channelInput } from './fixtures';
 import type { TestApp } from './test-app';
+import { waitFor } from './wait';
 
 /**
  * Hand-built histories for report tests: rows written with the exact times a test reasons about,
@@ -132,7 +133,17 @@ export class History {
   }
 }
 
-/** Runs the real rollup refresher until it has applied every event written so far. */
-export async function refresh(app: TestApp) {
-  return refreshAnalytics(systemEm(app.orm));
+/**
+ * Runs the real rollup refresher until it has applied every event written so far. The scheduled
+ * refresher may hold the state row at that moment (this pass then skips): wait for it and run again.
+ */
+export async function refresh(app: TestApp): Promise<RefreshResult> {
+  const result = await waitFor(
+    async () => {
+      const result = await refreshAnalytics(systemEm(app.orm));
+      return result.ran ? result : null;
+    },
+    { what: 'a refresher pass of our own', timeoutMs: 30_000 },
+  );
+  return result!;
 }
