@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics';
 
-const ROUTES = ['/graphql', '/webhooks/meta', '/admin/queues', '/health/live', '/health/ready', '/metrics'];
+const ROUTES = ['/graphql', '/webhooks/meta', '/analytics', '/admin/queues', '/health/live', '/health/ready', '/metrics'];
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 
 /** Fixed route labels keep metric cardinality bounded whatever paths clients try. */

@@ -310,6 +310,24 @@ describe('outbound requests: what Meta receives for each kind of message', () =>
       });
     });
 
+    it('a template to a number never seen opens a conversation, logged as opened once', async () => {
+      const templateId = await seedTemplate(app, {
+        organizationId: org.id,
+        wabaId: channel.wabaId,
+        name: 'welcome_aboard',
+        components: [{ type: 'BODY', text: 'Welcome aboard!' }],
+      });
+      const first = await sendTemplate(templateId, '+5511988887777');
+      const again = await sendTemplate(templateId, '+5511988887777');
+      expect(again.conversation.id).toBe(first.conversation.id);
+      const opened = await query<{ type: string; data: Record<string, unknown> }>(
+        app,
+        `select type, data from conversation_event where conversation_id = ? and type = 'CONVERSATION_OPENED'`,
+        [first.conversation.id],
+      );
+      expect(opened).toEqual([{ type: 'CONVERSATION_OPENED', data: { channelId: channel.id, contactId: expect.any(String) } }]);
+    });
+
     it('a template without parameters has no components, and goes out when the window is closed', async () => {
       const templateId = await seedTemplate(app, {
         organizationId: org.id,

@@ -15,6 +15,8 @@ import type { EntityManager } from '../../db/entity-manager';
 import type { MemberScope } from '../scope';
 import { authorOf } from './send-message.service';
 import { dispatch, queueOutbound } from './queue-outbound.service';
+import { ConversationEventType } from '../../entities/conversation-event.entity';
+import { appendEvent, type EventDraft } from '../inbound/conversation-log';
 
 export interface SendTemplateInput {
   channelId: string;
@@ -23,8 +25,11 @@ export interface SendTemplateInput {
   parameters?: { header?: unknown; body?: unknown; buttons?: unknown } | null;
 }
 
-/** The conversation with this customer on this channel, created (with the contact) when there is none. */
-async function openConversation(em: EntityManager, channel: Channel, waId: string): Promise<Conversation> {
+/**
+ * The conversation with this customer on this channel, created (with the contact) when there is
+ * none; a new one is logged as opened, like one a customer starts.
+ */
+async function openConversation(em: EntityManager, channel: Channel, waId: string): Promise<{ conversation: Conversation; opened: EventDraft | null }> {
   const organizationId = channel.organization.id;
   const [contact] = await sql<{ id: string }>(
     em,
@@ -33,14 +38,18 @@ async function openConversation(em: EntityManager, channel: Channel, waId: strin
      on conflict (organization_id, wa_id) do update set updated_at = contact.updated_at returning id`,
     [randomUUID(), organizationId, waId],
   );
-  const [conversation] = await sql<{ id: string }>(
+  const [row] = await sql<{ id: string; inserted: boolean }>(
     em,
     `insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
      values (?, now(), now(), ?, ?, ?, 'WAITING_AGENT', now())
-     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at returning id`,
+     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at returning id, (xmax = 0) as inserted`,
     [randomUUID(), organizationId, channel.id, contact!.id],
   );
-  return em.findOneOrFail(Conversation, { id: conversation!.id }, { populate: ['channel', 'contact'] });
+  const opened = row!.inserted
+    ? await appendEvent(em, organizationId, row!.id, ConversationEventType.CONVERSATION_OPENED, { channelId: channel.id, contactId: contact!.id })
+    : null;
+  const conversation = await em.findOneOrFail(Conversation, { id: row!.id }, { populate: ['channel', 'contact'] });
+  return { conversation, opened };
 }
 
 /**
@@ -64,9 +73,9 @@ export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: Sen
   }
   const components = buildTemplateComponents(templateParameterSpec(template.components ?? []), input.parameters ?? {});
 
-  const queued = await scope.em.transactional(async (tx) => {
-    const conversation = await openConversation(tx, channel, waId);
-    return queueOutbound(tx, {
+  const { queued, opened } = await scope.em.transactional(async (tx) => {
+    const { conversation, opened } = await openConversation(tx, channel, waId);
+    const queued = await queueOutbound(tx, {
       conversation,
       type: MessageType.TEMPLATE,
       text: template.name,
@@ -75,7 +84,9 @@ export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: Sen
       request: (messageId) =>
         buildTemplateRequest({ to: waId, callbackData: messageId }, { name: template.name, language: template.language, components }),
     });
+    return { queued, opened };
   });
+  if (opened) await deps.events.publish([opened]);
   await dispatch(deps.queues, deps.events, [queued]);
   return scope.em.findOneOrFail(Message, { id: queued.messageId });
 }
