@@ -1,5 +1,4 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { IsOptional, MaxLength } from 'class-validator';
 import { Channel } from '../../entities/channel.entity';
 import { Organization } from '../../entities/organization.entity';
 import { badInput, notFound } from '../../domain/errors';
@@ -20,13 +19,11 @@ export class AnalyticsRangeInput {
   @Field({ description: 'End, exclusive; at most 400 days after from' })
   to!: Date;
 
+  // Checked by resolveRange against PostgreSQL's zone names, so the error names `range.timeZone`.
   @Field(() => String, { nullable: true, description: "IANA time zone for days and hours (default: the organization's)" })
-  @IsOptional()
-  @MaxLength(64)
   timeZone?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only this channel' })
-  @IsOptional()
   channelId?: string | null;
 }
 
