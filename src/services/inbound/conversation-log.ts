@@ -5,6 +5,15 @@ import type { DomainEvent } from '../../pubsub/domain-event';
 
 export type EventDraft = Extract<DomainEvent, { kind: 'conversation' }>;
 
+/** A conversation_event row as raw SQL reads it (the id, a bigint, as text). */
+export interface ConversationEventRow {
+  id: string;
+  conversation_id: string;
+  type: string;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
 /** Appends to the immutable conversation log in the caller's transaction; the id is the cursor. */
 export async function appendEvent(
   em: EntityManager,

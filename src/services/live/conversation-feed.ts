@@ -12,17 +12,10 @@ import {
   type ConversationEventRoot,
 } from './live-event';
 import { slowConsumer, type FeedScope } from './live-deps';
+import type { ConversationEventRow as EventRow } from '../inbound/conversation-log';
 
 /** Rows read per replay query (at most); the next page is read once the client has taken most of this one. */
 const PAGE_SIZE = 200;
-
-interface EventRow {
-  id: string;
-  conversation_id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: Date;
-}
 
 const LIVE_TYPES = [...LIVE_CONVERSATION_EVENT_TYPES];
 

@@ -4,6 +4,7 @@ import type { Interval } from '../analytics-range';
 import type { DeliveryGrouping } from './delivery-grouping';
 import { withinSql, type SpanCover } from './delivery-spans';
 import { REACHED_STAGES, STAGE_COLUMNS } from './delivery-stages.sql';
+import type { DeliveryStageCounts } from './delivery-figures';
 
 /** A report's scope after validation: every id belongs to the organization. */
 export interface DeliveryScope {
@@ -30,14 +31,8 @@ interface GroupColumns {
   flow_node_id?: string;
 }
 
-export interface CounterRow extends GroupColumns {
+export interface CounterRow extends GroupColumns, DeliveryStageCounts {
   pricing_category: string | null;
-  queued: number;
-  sent: number;
-  delivered: number;
-  read: number;
-  replied: number;
-  failed: number;
   /** The group's display fields, from the channel, template or flow row. */
   name: string | null;
   language: string | null;

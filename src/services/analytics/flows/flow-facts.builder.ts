@@ -5,6 +5,7 @@ import type { ConversationFactsBuilder } from '../rollup-builder';
 import { deriveFlowSessions, type FlowLogEvent, type LoggedMessage, type SessionFact } from './flow-session.derivation';
 import { flowVersionFacts } from './flow-version-facts';
 import { uuidArray } from './uuid-array';
+import type { ConversationEventRow as EventRow } from '../../inbound/conversation-log';
 
 /** The log entries a session is made of; delivery statuses are read from the message rows instead. */
 const SESSION_EVENT_TYPES = ['BOT', 'MESSAGE_RECEIVED', 'MESSAGE_SENT', 'STATUS_CHANGED', 'ASSIGNED'];
@@ -19,14 +20,6 @@ interface ConversationRow {
   organization_id: string;
   channel_id: string;
   contact_id: string;
-}
-
-interface EventRow {
-  id: string;
-  conversation_id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: Date;
 }
 
 interface MessageRow {
