@@ -3,6 +3,7 @@ import { Channel } from '../../entities/channel.entity';
 import { Organization } from '../../entities/organization.entity';
 import { badInput, notFound } from '../../domain/errors';
 import { sql } from '../../db/sql';
+import { isUuid } from '../../db/find-by-id';
 import type { MemberScope } from '../scope';
 import type { EntityManager } from '../../db/entity-manager';
 
@@ -78,8 +79,6 @@ export async function resolveRange(scope: MemberScope, input: AnalyticsRangeInpu
   }
   return { organizationId, from, to, timeZone, channelId };
 }
-
-export const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 /** The period of the same length just before (for "compared with the previous period"). */
 export const previousPeriod = <R extends { from: Date; to: Date }>(range: R): R => {

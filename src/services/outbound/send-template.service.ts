@@ -3,7 +3,7 @@ import { Channel } from '../../entities/channel.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Message, MessageType } from '../../entities/message.entity';
 import { Template } from '../../entities/template.entity';
-import { findById } from '../../db/find-by-id';
+import { findById, isUuid } from '../../db/find-by-id';
 import { sql } from '../../db/sql';
 import { AppError, ErrorCode, badInput } from '../../domain/errors';
 import { normalizeWhatsAppNumber } from '../../domain/phone-number';
@@ -60,7 +60,10 @@ export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: Sen
   const waId = normalizeWhatsAppNumber(input.to);
   if (!waId) throw badInput('to', 'to must be a WhatsApp phone number with country code, e.g. +5511999990001');
   const channel = await findById(scope.em, Channel, input.channelId, 'Channel', 'channelId');
-  const template = await findById(scope.em, Template, input.templateId, 'Template', 'templateId');
+  // The template id is part of what the caller asks to send: one that is not theirs (unknown, or
+  // another organization's, answered alike) is bad input, like a wrong parameter count.
+  const template = isUuid(input.templateId) ? await scope.em.findOne(Template, { id: input.templateId }) : null;
+  if (!template) throw badInput('templateId', 'No template with this id; list them with the templates query');
   if (template.wabaId !== channel.wabaId) throw badInput('templateId', "The template belongs to another WhatsApp Business Account than the channel's");
   if (template.status !== 'APPROVED') {
     throw new AppError(ErrorCode.TEMPLATE_NOT_APPROVED, `Template ${template.name} is ${template.status}, not APPROVED`, {

@@ -3,7 +3,7 @@ import { badInput } from '../../../domain/errors';
 import { pageSize, type Page, type PageArgs } from '../../../db/paginate';
 import { sql } from '../../../db/sql';
 import type { MemberScope } from '../../scope';
-import { isUuid } from '../analytics-range';
+import { isUuid } from '../../../db/find-by-id';
 import type { ReportOptions } from './report-parts';
 import type { UserSegment } from './segment-rule';
 import { classifiedContactsSql, resolveSegmentQuery, type SegmentInput } from './user-segments.service';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
-import { isUuid } from '../analytics-range';
+import { isUuid } from '../../../db/find-by-id';
 import type { ConversationFactsBuilder } from '../rollup-builder';
 import { arrayLiteral } from './pg-array';
 import { deriveEpisodes, episodeDurations, type AgentEpisode, type EpisodeEvent, type EpisodeEventType } from './agent-episodes';

@@ -2,7 +2,7 @@ import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
 import type { FlowDefinition, FlowNode } from '../../../domain/flow/flow-definition';
 import { messageOptions } from '../../../domain/flow/message-content';
-import { isUuid } from '../analytics-range';
+import { isUuid } from '../../../db/find-by-id';
 import { uuidArray } from './uuid-array';
 import { DEFAULT_SESSION_TTL_MINUTES, type FlowLogEvent, type FlowVersionFacts, type VersionLookup } from './flow-session.derivation';
 

@@ -3,7 +3,7 @@ import { sql } from '../../../db/sql';
 import { pageSize, type Page, type PageArgs } from '../../../db/paginate';
 import { badInput, notFound } from '../../../domain/errors';
 import type { MemberScope } from '../../scope';
-import { isUuid } from '../analytics-range';
+import { isUuid } from '../../../db/find-by-id';
 import { arrayLiteral } from '../agents/pg-array';
 import { idsToResolve, transcriptEntry, type TranscriptEntry, type TranscriptPeople, type TranscriptRow } from './transcript-entry';
 
