@@ -29,8 +29,10 @@ import { ShortLivedCache } from '../services/live/short-lived-cache';
 import { GraphApiClient } from '../meta/graph-api.client';
 import { SendGovernor } from '../services/outbound/send-governor';
 import { DeliveryInbox } from '../services/delivery-inbox';
+import { metaWebhookListener } from '../webhook/meta-webhook.listener';
 import { metaWebhookRoutes } from '../webhook/meta-webhook.routes';
 import { requestContext } from './request-context.middleware';
+import { transcriptExportRoutes } from './transcript-export.routes';
 
 export interface BootstrapOptions {
   logger?: Logger;
@@ -119,31 +121,22 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', 'loopback');
-    const httpServer = createServer(app);
+    // Meta's deliveries take a lean path ahead of Express (see meta-webhook.listener.ts).
+    const webhook = config.role === 'worker' ? null : { appSecret: config.meta.appSecret, inbox: new DeliveryInbox(orm, queues, log), log, metrics };
+    const httpServer = createServer(webhook ? metaWebhookListener(webhook, app) : app);
     app.use(requestContext(log, metrics));
     app.use(healthRoutes(orm, redis, () => shuttingDown));
     app.use(metricsRoutes(metrics, queues));
 
     let graphql: Awaited<ReturnType<typeof createGraphQLServer>> | null = null;
     if (config.role !== 'worker') {
-      graphql = await createGraphQLServer({
-        httpServer,
-        schema: await buildAppSchema(),
-        config,
-        deps,
-        authenticator: new Authenticator(orm, deps.jwt, config.auth.adminToken),
-        rateLimiter: new RequestRateLimiter(redis, `${config.redis.prefix}:rate`, config.auth.rateLimitPerMinute),
-        metrics,
-        log,
-      });
-      app.use(
-        metaWebhookRoutes({
-          appSecret: config.meta.appSecret,
-          verifyToken: config.meta.verifyToken,
-          inbox: new DeliveryInbox(orm, queues, log),
-        }),
-      );
+      // One authenticator and one rate limit for every authenticated route (/graphql and the transcript export).
+      const authenticator = new Authenticator(orm, deps.jwt, config.auth.adminToken);
+      const rateLimiter = new RequestRateLimiter(redis, `${config.redis.prefix}:rate`, config.auth.rateLimitPerMinute);
+      graphql = await createGraphQLServer({ httpServer, schema: await buildAppSchema(), config, deps, authenticator, rateLimiter, metrics, log });
+      app.use(metaWebhookRoutes({ verifyToken: config.meta.verifyToken }));
       app.use(graphql.router);
+      app.use(transcriptExportRoutes({ orm, authenticator, rateLimiter }));
       app.use(boardRoutes(queues, config.auth.adminToken));
     }
     app.use((_req, res) => {

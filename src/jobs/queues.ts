@@ -22,7 +22,16 @@ export interface JobPayloads {
       requestId?: string;
     };
   };
-  webhook: { 'process-delivery': { deliveryId: string; /** Replays process even a processed delivery again. */ replay?: boolean; requestId?: string } };
+  webhook: {
+    'process-delivery': {
+      deliveryId: string;
+      /** Deliveries committed in the same group commit as `deliveryId`, processed by the same job. */
+      batchedWith?: string[];
+      /** Replays process even a processed delivery again. */
+      replay?: boolean;
+      requestId?: string;
+    };
+  };
   maintenance: {
     'purge-expired-sessions': { requestId?: string };
     'sweep-deliveries': { requestId?: string };

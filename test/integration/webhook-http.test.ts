@@ -3,10 +3,12 @@ import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { signBody } from '../../src/meta/webhook-signature';
+import { DEFAULT_CONCURRENT_FLUSHES } from '../../src/services/delivery-inbox';
 import { adminQuery } from '../helpers/database';
 import { textMessage, messagesEnvelope, wamid, unixSeconds, type ChannelRef } from '../helpers/meta-webhook';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { TEST_SECRETS } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait';
 
 /**
  * The HTTP contract of /webhooks/meta: handshake, signature over the raw bytes, size and shape
@@ -269,6 +271,7 @@ describe('webhook HTTP contract', () => {
       ['huge numbers', 200, envelopeWith('[123456789012345678901234567890123456789, 1e999999, -1e-999999, 18446744073709551616]'), {}],
       ['a huge number as the WABA id', 200, JSON.stringify(textMessage(CHANNEL, '5511999990009', 'n')).replace(`"id":"${CHANNEL.wabaId}"`, '"id":1e400'), {}],
       ['a __proto__ key', 400, '{"__proto__":{"entry":[]},"object":"whatsapp_business_account"}', {}],
+      ['a field that cannot be turned into text', 200, '{"object":"whatsapp_business_account","entry":[{"changes":[{"field":{"toString":1,"valueOf":1}}]}]}', {}],
       ['a text/plain content type', 200, JSON.stringify(textMessage(CHANNEL, '5511999990010', 'plain')), { contentType: 'text/plain' }],
       ['a form content type', 200, JSON.stringify(textMessage(CHANNEL, '5511999990011', 'form')), { contentType: 'application/x-www-form-urlencoded' }],
       ['a multipart content type', 400, 'hello', { contentType: 'multipart/form-data; boundary=x' }],
@@ -288,6 +291,102 @@ describe('webhook HTTP contract', () => {
       expect((await post(app, JSON.stringify(textMessage(CHANNEL, '5511999990014', 'after', { id })))).status).toBe(200);
       expect(await storedDeliveries(app, id)).toBe(1);
       expect(app.logs.filter((line) => line.includes('"status":5'))).toEqual([]);
+    });
+  });
+
+  describe('POST request context', () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+    it('keeps a sane incoming X-Request-Id, logs the request under it and counts it in the metrics', async () => {
+      const response = await fetch(`${app.url}/webhooks/meta`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'meta-retry-43', 'x-hub-signature-256': signBody('{}', SECRET) },
+        body: '{}',
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-request-id')).toBe('meta-retry-43');
+      const lines = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.requestId === 'meta-retry-43');
+      expect(lines).toEqual([expect.objectContaining({ msg: 'request', method: 'POST', path: '/webhooks/meta', status: 400 })]);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/webhooks\/meta",status="400"\} [1-9]/);
+    });
+
+    it('gives a request without a usable X-Request-Id an id of its own', async () => {
+      const response = await fetch(`${app.url}/webhooks/meta`, { method: 'POST', headers: { 'x-request-id': 'not usable: spaces' }, body: '{}' });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('x-request-id')).toMatch(UUID);
+    });
+
+    it.each([['/Webhooks/Meta'], ['/webhooks/meta/'], ['/webhooks/meta?source=meta']])('routes %s to the webhook, as before', async (path) => {
+      const id = wamid();
+      const body = JSON.stringify(textMessage(CHANNEL, '5511999990016', 'path', { id }));
+      const response = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SECRET) }, body });
+      expect(response.status).toBe(200);
+      expect(await storedDeliveries(app, id)).toBe(1);
+    });
+
+    it('leaves other paths and methods to the rest of the app', async () => {
+      expect((await fetch(`${app.url}/webhooks/metax`, { method: 'POST', body: '{}' })).status).toBe(404);
+      expect((await fetch(`${app.url}/webhooks/meta`, { method: 'PUT', body: '{}' })).status).toBe(404);
+    });
+  });
+
+  describe('group commit', () => {
+    /**
+     * Holds a lock that makes every INSERT into the inbox wait, on a connection of our own, so
+     * that what the app answers while its INSERTs cannot commit is observable.
+     */
+    async function lockInbox() {
+      const locker = new Client({ connectionString: app.config.database.url });
+      await locker.connect();
+      await locker.query('begin');
+      await locker.query('lock table webhook_delivery in share mode');
+      return {
+        release: async () => {
+          await locker.query('commit');
+          await locker.end();
+        },
+      };
+    }
+
+    async function insertsWaitingOnTheLock(): Promise<number> {
+      const client = new Client({ connectionString: app.config.database.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into webhook_delivery%'`,
+        );
+        return rows[0].n as number;
+      } finally {
+        await client.end();
+      }
+    }
+
+    it('answers no delivery before its row has committed, while group commits are in flight', async () => {
+      const ids = Array.from({ length: 6 }, () => wamid());
+      const answered: string[] = [];
+      const send = (id: string, i: number) =>
+        post(app, JSON.stringify(textMessage(CHANNEL, `55119999901${i}0`, 'grouped', { id }))).then((reply) => {
+          answered.push(id);
+          return reply;
+        });
+      const lock = await lockInbox();
+      const replies: Promise<Reply>[] = [];
+      try {
+        // One at a time until every group-commit slot holds an INSERT waiting on the lock; the rest then wait in the inbox.
+        for (let slot = 1; slot <= DEFAULT_CONCURRENT_FLUSHES; slot++) {
+          replies.push(send(ids[slot - 1]!, slot - 1));
+          await waitFor(async () => (await insertsWaitingOnTheLock()) === slot, { what: `${slot} group commit(s) to wait on the lock` });
+        }
+        replies.push(...ids.slice(DEFAULT_CONCURRENT_FLUSHES).map((id, i) => send(id, DEFAULT_CONCURRENT_FLUSHES + i)));
+        expect(answered).toEqual([]);
+        expect(await insertsWaitingOnTheLock()).toBe(DEFAULT_CONCURRENT_FLUSHES);
+      } finally {
+        await lock.release();
+      }
+      expect((await Promise.all(replies)).map((reply) => reply.status)).toEqual(ids.map(() => 200));
+      for (const id of ids) expect(await storedDeliveries(app, id)).toBe(1);
     });
   });
 

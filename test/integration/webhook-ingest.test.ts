@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
 import { gql } from 'graphql-request';
+import { Client } from 'pg';
+import { DEFAULT_CONCURRENT_FLUSHES, DeliveryInbox } from '../../src/services/delivery-inbox';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { channelInput, createOrganization, type TestOrganization } from '../helpers/fixtures';
 import { postWebhook, textMessage, wamid, type ChannelRef } from '../helpers/meta-webhook';
-import { waitForQueuesIdle } from '../helpers/wait';
+import { waitFor, waitForQueuesIdle } from '../helpers/wait';
 
 const CREATE_CHANNEL = gql`
   mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id phoneNumberId wabaId displayPhoneNumber } } }
@@ -62,5 +66,155 @@ describe('webhook ingest: a text message end to end', () => {
     expect(response.status).toBe(401);
     const after = await app.orm.em.fork().getConnection().execute('select count(*)::int as n from webhook_delivery');
     expect(after[0].n).toBe(before[0].n);
+  });
+});
+
+describe('webhook ingest: group commits', () => {
+  let app: TestApp;
+  let channel: ChannelRef;
+  /** Our own connection to the app's database. */
+  let db: Client;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    const org = await createOrganization(app);
+    channel = (await app.client(org.ownerKey).request<any>(CREATE_CHANNEL, { input: channelInput() })).createChannel.channel;
+    db = new Client({ connectionString: app.config.database.url });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db?.end();
+    await app?.stop();
+  });
+
+  /** A lock every INSERT into the inbox waits for, held on a connection of its own until released. */
+  async function lockInbox() {
+    const locker = new Client({ connectionString: app.config.database.url });
+    await locker.connect();
+    await locker.query('begin');
+    await locker.query('lock table webhook_delivery in share mode');
+    return async () => {
+      await locker.query('commit');
+      await locker.end();
+    };
+  }
+
+  const insertsWaiting = async () =>
+    (
+      await db.query(
+        `select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into webhook_delivery%'`,
+      )
+    ).rows[0].n as number;
+
+  const deliveriesOf = (job: Job) => [job.data.deliveryId as string, ...((job.data.batchedWith as string[] | undefined) ?? [])];
+
+  /**
+   * Six deliveries into `inbox` while the inbox table is locked: one at a time until every
+   * group-commit slot holds an INSERT waiting on the lock, then the other four at once, which share
+   * the next INSERT. Resolves with the delivery ids once all have been answered.
+   */
+  async function acceptBehindTheLock(inbox: DeliveryInbox, wamids: string[]): Promise<string[]> {
+    const release = await lockInbox();
+    const accepted: Promise<string>[] = [];
+    const accept = (i: number) => inbox.accept(JSON.stringify(textMessage(channel, `55119999902${i}0`, `batched ${i}`, { id: wamids[i] })));
+    try {
+      for (let slot = 1; slot <= DEFAULT_CONCURRENT_FLUSHES; slot++) {
+        accepted.push(accept(slot - 1));
+        await waitFor(async () => (await insertsWaiting()) === slot, { what: `${slot} group commit(s) to wait on the lock` });
+      }
+      for (let i = DEFAULT_CONCURRENT_FLUSHES; i < wamids.length; i++) accepted.push(accept(i));
+      // The inbox starts flushes on the next turn of the event loop, before this callback runs.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await insertsWaiting()).toBe(DEFAULT_CONCURRENT_FLUSHES);
+    } finally {
+      await release();
+    }
+    return Promise.all(accepted);
+  }
+
+  async function jobsOf(deliveryIds: string[]): Promise<Job[]> {
+    const jobs = await app.queues.get('webhook').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
+    return jobs.filter((job) => deliveriesOf(job).some((id) => deliveryIds.includes(id)));
+  }
+
+  async function expectAllProcessed(deliveryIds: string[], wamids: string[]) {
+    await waitForQueuesIdle(app.queues);
+    const { rows } = await db.query('select status, attempts from webhook_delivery where id = any($1::uuid[])', [deliveryIds]);
+    expect(rows).toEqual(deliveryIds.map(() => ({ status: 'PROCESSED', attempts: 1 })));
+    const stored = await db.query('select wamid from message where wamid = any($1) order by wamid', [wamids]);
+    expect(stored.rows.map((row) => row.wamid)).toEqual([...wamids].sort());
+  }
+
+  it('gives every delivery of a group commit its own job, keyed by the delivery, and processes them all', async () => {
+    // The app's own inbox sits behind HTTP; one of our own shows exactly which deliveries shared an INSERT.
+    const wamids = Array.from({ length: 6 }, () => wamid());
+    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log), wamids);
+
+    const jobs = await jobsOf(deliveryIds);
+    expect(jobs.map((job) => [job.id, deliveriesOf(job)]).sort()).toEqual(deliveryIds.map((id) => [id, [id]]).sort());
+    await expectAllProcessed(deliveryIds, wamids);
+  });
+
+  it('with several deliveries per job, enqueues a group commit as one job that the worker walks', async () => {
+    const wamids = Array.from({ length: 6 }, () => wamid());
+    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log, { deliveriesPerJob: 50 }), wamids);
+
+    const jobs = await jobsOf(deliveryIds);
+    expect(jobs.flatMap(deliveriesOf).sort()).toEqual([...deliveryIds].sort());
+    // The four that waited for a slot shared one INSERT, so they share a job.
+    expect(jobs.length).toBeLessThanOrEqual(DEFAULT_CONCURRENT_FLUSHES + 1);
+    expect(Math.max(...jobs.map((job) => deliveriesOf(job).length))).toBeGreaterThanOrEqual(wamids.length - DEFAULT_CONCURRENT_FLUSHES);
+    for (const job of jobs) expect(job.id).toBe(job.data.deliveryId);
+    await expectAllProcessed(deliveryIds, wamids);
+  });
+
+  it('marks the deliveries that still fail on the last attempt FAILED, and processes the others of the batch', async () => {
+    // Never accepted by the endpoint (it is not JSON), so it stands in for a delivery processing cannot handle.
+    const broken = randomUUID();
+    const fine = randomUUID();
+    const id = wamid();
+    await db.query(`insert into webhook_delivery (id, raw_body, received_at) values ($1, $2, now()), ($3, $4, now())`, [
+      broken,
+      'not json at all',
+      fine,
+      JSON.stringify(textMessage(channel, '5511999990301', 'beside a broken one', { id })),
+    ]);
+
+    await app.queues.add('webhook', 'process-delivery', { deliveryId: broken, batchedWith: [fine] }, { jobId: `last-${broken}`, attempts: 1 });
+    await waitForQueuesIdle(app.queues);
+
+    expect(await (await app.queues.get('webhook').getJob(`last-${broken}`))!.getState()).toBe('failed');
+    const { rows } = await db.query('select id, status, last_error from webhook_delivery where id = any($1::uuid[])', [[broken, fine]]);
+    expect(Object.fromEntries(rows.map((row) => [row.id, { status: row.status, failed: Boolean(row.last_error) }]))).toEqual({
+      [broken]: { status: 'FAILED', failed: true },
+      [fine]: { status: 'PROCESSED', failed: false },
+    });
+    expect((await db.query('select count(*)::int as n from message where wamid = $1', [id])).rows[0].n).toBe(1);
+  });
+
+  it('processes what is left of a batch job and skips deliveries already processed or gone', async () => {
+    const processedBefore = (await db.query(`select id from webhook_delivery where status = 'PROCESSED' limit 1`)).rows[0].id as string;
+    const fresh = randomUUID();
+    const id = wamid();
+    await db.query(`insert into webhook_delivery (id, raw_body, received_at) values ($1, $2, now())`, [
+      fresh,
+      JSON.stringify(textMessage(channel, '5511999990300', 'in a retried batch', { id })),
+    ]);
+    const messagesBefore = (await db.query('select count(*)::int as n from message')).rows[0].n as number;
+
+    await app.queues.add('webhook', 'process-delivery', { deliveryId: processedBefore, batchedWith: [randomUUID(), fresh] }, { jobId: `retry-${fresh}` });
+    await waitForQueuesIdle(app.queues);
+
+    const job = await app.queues.get('webhook').getJob(`retry-${fresh}`);
+    expect(await job!.getState()).toBe('completed');
+    const { rows } = await db.query('select id, status, attempts from webhook_delivery where id = any($1::uuid[]) order by id', [[processedBefore, fresh]]);
+    expect(rows).toEqual(
+      [
+        { id: processedBefore, status: 'PROCESSED', attempts: 1 },
+        { id: fresh, status: 'PROCESSED', attempts: 1 },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect((await db.query('select count(*)::int as n from message')).rows[0].n).toBe(messagesBefore + 1);
   });
 });
