@@ -122,7 +122,7 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
     app.disable('x-powered-by');
     app.set('trust proxy', 'loopback');
     // Meta's deliveries take a lean path ahead of Express (see meta-webhook.listener.ts).
-    const webhook = config.role === 'worker' ? null : { appSecret: config.meta.appSecret, inbox: new DeliveryInbox(orm, queues, log), log, metrics };
+    const webhook = config.role === 'worker' ? null : { appSecret: config.meta.appSecret, inbox: new DeliveryInbox(orm, queues, log, { deliveriesPerJob: config.webhookDeliveriesPerJob }), log, metrics };
     const httpServer = createServer(webhook ? metaWebhookListener(webhook, app) : app);
     app.use(requestContext(log, metrics));
     app.use(healthRoutes(orm, redis, () => shuttingDown));

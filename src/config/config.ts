@@ -44,6 +44,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 25_000),
   JOB_LOCK_MS: int(1000, 600_000, 30_000),
+  WEBHOOK_DELIVERIES_PER_JOB: int(1, 200, 50),
   LOCAL_MODE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
   FLOW_HTTP_ALLOW_PRIVATE: z.enum(['0', '1']).default('0').transform((value) => value === '1'),
   LIVE_KEEPALIVE_MS: int(1000, 600_000, 12_000),
@@ -87,6 +88,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** BullMQ job lock: a crashed worker's job is taken over after about this long; default 30 s. */
   jobLockMs: number;
+  /** Webhook deliveries of one group commit processed by one job (statuses applied together); default 50. */
+  webhookDeliveriesPerJob: number;
   /** Set by `npm start` on a developer machine: seeds the demo organization. */
   localMode: boolean;
   /** Flows' HTTP nodes may call private and loopback addresses; default off (SSRF). */
@@ -161,6 +164,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobLockMs: e.JOB_LOCK_MS,
+    webhookDeliveriesPerJob: e.WEBHOOK_DELIVERIES_PER_JOB,
     localMode: e.LOCAL_MODE,
     flowHttpAllowPrivate: e.FLOW_HTTP_ALLOW_PRIVATE,
     live: {

@@ -16,6 +16,7 @@ import { Migration20261122050100FlowAnalytics } from './migrations/Migration2026
 import { Migration20261122050200ActivityAnalytics } from './migrations/Migration20261122050200ActivityAnalytics';
 import { Migration20261122050300DeliveryAnalytics } from './migrations/Migration20261122050300DeliveryAnalytics';
 import { Migration20261122050400AgentAnalytics } from './migrations/Migration20261122050400AgentAnalytics';
+import { Migration20261122060000FailureCodeText } from './migrations/Migration20261122060000FailureCodeText';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -30,6 +31,7 @@ export const migrationsList = [
   { name: 'Migration20261122050200ActivityAnalytics', class: Migration20261122050200ActivityAnalytics },
   { name: 'Migration20261122050300DeliveryAnalytics', class: Migration20261122050300DeliveryAnalytics },
   { name: 'Migration20261122050400AgentAnalytics', class: Migration20261122050400AgentAnalytics },
+  { name: 'Migration20261122060000FailureCodeText', class: Migration20261122060000FailureCodeText },
 ];
 
 export interface OrmOptions {

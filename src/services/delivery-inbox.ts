@@ -10,6 +10,9 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** Deliveries per processing job unless told otherwise. */
+export const DEFAULT_DELIVERIES_PER_JOB = 50;
+
 /** Group commits in flight at once unless told otherwise. */
 export const DEFAULT_CONCURRENT_FLUSHES = 2;
 
@@ -23,13 +26,14 @@ export interface DeliveryInboxOptions {
   /** Rows in one INSERT (default 200). */
   maxBatchRows?: number;
   /**
-   * Deliveries per processing job (default 1). With 1 every delivery is its own job: the webhook
-   * queue counts deliveries, a burst spreads over every worker process, and a retry concerns one
-   * delivery. More puts up to that many deliveries of a commit into one job the worker walks
-   * (process-delivery.worker.ts): BullMQ runs one Redis script per job, and on the 2-core machine
-   * 50 per job took bench:webhook from 2,301 to 3,901 deliveries/s (2026-11-22). Only the first
-   * delivery of such a job is its key, so the sweeper may enqueue the others of a job still
-   * waiting after SWEEP_AFTER_MS once more (harmless: processing is idempotent).
+   * Deliveries per processing job (default 50, WEBHOOK_DELIVERIES_PER_JOB). Up to that many
+   * deliveries of a commit go into one job, which the worker processes as a batch
+   * (process-delivery.service.ts: the statuses of the whole batch in one transaction). BullMQ runs
+   * a Redis script per job and the api adds each one: on the 2-core machine a job per delivery held
+   * bench:webhook at 0.42x the raw INSERT rate. With 1 every delivery is its own job: a burst
+   * spreads over every worker process and a retry concerns one delivery. Only the first delivery
+   * of a job is its key, so the sweeper may enqueue the others of a job still waiting after
+   * SWEEP_AFTER_MS once more (harmless: processing is idempotent).
    */
   deliveriesPerJob?: number;
 }
@@ -78,7 +82,7 @@ export class DeliveryInbox {
   ) {
     this.maxConcurrentFlushes = options.maxConcurrentFlushes ?? DEFAULT_CONCURRENT_FLUSHES;
     this.maxBatchRows = options.maxBatchRows ?? 200;
-    this.deliveriesPerJob = options.deliveriesPerJob ?? 1;
+    this.deliveriesPerJob = options.deliveriesPerJob ?? DEFAULT_DELIVERIES_PER_JOB;
   }
 
   /** Resolves with the delivery id once it is durable; rejects when PostgreSQL refused it. */

@@ -33,8 +33,9 @@ describe('one conversation at a time, across worker processes', () => {
   const workers: ChildApp[] = [];
 
   beforeAll(async () => {
-    // The api process only ingests; two worker processes share the processing.
-    ({ app, fake, stop } = await startAppWithFakeGraph({ ROLE: 'api' }));
+    // The api process only ingests; two worker processes share the processing. A job per delivery,
+    // so that messages arriving together are spread over both processes and the tests can count them.
+    ({ app, fake, stop } = await startAppWithFakeGraph({ ROLE: 'api', WEBHOOK_DELIVERIES_PER_JOB: '1' }));
     // A pool as large as production's default, so transactions queued on one conversation's lock
     // cannot take every connection of a worker.
     workers.push(...(await Promise.all([startWorkerProcess(app, { DATABASE_POOL_MAX: '20' }), startWorkerProcess(app, { DATABASE_POOL_MAX: '20' })])));

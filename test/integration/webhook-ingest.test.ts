@@ -146,19 +146,19 @@ describe('webhook ingest: group commits', () => {
     expect(stored.rows.map((row) => row.wamid)).toEqual([...wamids].sort());
   }
 
-  it('gives every delivery of a group commit its own job, keyed by the delivery, and processes them all', async () => {
+  it('with one delivery per job, gives every delivery of a group commit its own job, keyed by the delivery, and processes them all', async () => {
     // The app's own inbox sits behind HTTP; one of our own shows exactly which deliveries shared an INSERT.
     const wamids = Array.from({ length: 6 }, () => wamid());
-    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log), wamids);
+    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log, { deliveriesPerJob: 1 }), wamids);
 
     const jobs = await jobsOf(deliveryIds);
     expect(jobs.map((job) => [job.id, deliveriesOf(job)]).sort()).toEqual(deliveryIds.map((id) => [id, [id]]).sort());
     await expectAllProcessed(deliveryIds, wamids);
   });
 
-  it('with several deliveries per job, enqueues a group commit as one job that the worker walks', async () => {
+  it('by default, enqueues a group commit as one job that the worker processes as a batch', async () => {
     const wamids = Array.from({ length: 6 }, () => wamid());
-    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log, { deliveriesPerJob: 50 }), wamids);
+    const deliveryIds = await acceptBehindTheLock(new DeliveryInbox(app.orm, app.queues, app.log), wamids);
 
     const jobs = await jobsOf(deliveryIds);
     expect(jobs.flatMap(deliveriesOf).sort()).toEqual([...deliveryIds].sort());

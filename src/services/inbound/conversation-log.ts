@@ -67,3 +67,38 @@ export async function appendEvents(
     at: new Date(ordered[index]!.created_at).toISOString(),
   }));
 }
+
+/** An event to append, for any conversation. */
+export interface EventEntry {
+  organizationId: string;
+  conversationId: string;
+  type: ConversationEventType;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Appends events of many conversations in one statement (a batch of statuses). Cursors follow the
+ * order given, as in `appendEvents`.
+ */
+export async function appendEventBatch(em: EntityManager, entries: EventEntry[]): Promise<EventDraft[]> {
+  if (!entries.length) return [];
+  const rows = await sql<{ id: string; created_at: Date }>(
+    em,
+    `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
+     select x.organization_id, x.conversation_id, x.type::conversation_event_type, x.data, now()
+     from jsonb_to_recordset(?::jsonb) with ordinality as x(organization_id uuid, conversation_id uuid, type text, data jsonb, position bigint)
+     order by x.position
+     returning id, created_at`,
+    [jsonb(entries.map((entry) => ({ organization_id: entry.organizationId, conversation_id: entry.conversationId, type: entry.type, data: entry.data })))],
+  );
+  const ordered = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  return entries.map((entry, index) => ({
+    kind: 'conversation' as const,
+    organizationId: entry.organizationId,
+    conversationId: entry.conversationId,
+    cursor: String(ordered[index]!.id),
+    type: entry.type,
+    data: entry.data,
+    at: new Date(ordered[index]!.created_at).toISOString(),
+  }));
+}

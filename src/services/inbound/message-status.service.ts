@@ -9,7 +9,7 @@ import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
 
 /** The message column that records when each status happened. */
-const TIME_COLUMN: Partial<Record<MessageStatus, string>> = {
+export const TIME_COLUMN: Partial<Record<MessageStatus, string>> = {
   SENT: 'sent_at',
   DELIVERED: 'delivered_at',
   READ: 'read_at',
@@ -18,7 +18,7 @@ const TIME_COLUMN: Partial<Record<MessageStatus, string>> = {
 };
 
 /** Meta's error code as text; null unless it is a number or a string (the payload is untrusted). */
-const codeOf = (error: MetaError | undefined): string | null =>
+export const codeOf = (error: MetaError | undefined): string | null =>
   typeof error?.code === 'number' || typeof error?.code === 'string' ? String(error.code) : null;
 
 interface MessageRow {
@@ -102,28 +102,46 @@ async function reconcile(em: EntityManager, organizationId: string, messageId: s
   );
 }
 
-/**
- * Records a status webhook once per (wamid, status) and applies it, or parks it when the message
- * is not known yet (it is applied by `applyParkedStatuses` when the message gets its wamid).
- */
-export async function recordStatus(em: EntityManager, organizationId: string, status: StatusPayload): Promise<EventDraft[]> {
+/** A status webhook item that has what applying it needs; the payload is untrusted, so everything is checked. */
+export interface ValidStatus {
+  wamid: string;
+  status: MessageStatus;
+  at: Date;
+  /** `biz_opaque_callback_data`: our message id, echoed by Meta. */
+  callbackId: string | null;
+  payload: StatusPayload;
+}
+
+/** Checks one status item; a malformed one is quarantined with the reason. */
+export function validateStatus(status: StatusPayload): ValidStatus {
   const mapped = typeof status.status === 'string' ? META_STATUSES[status.status] : undefined;
   const at = metaTime(status.timestamp);
   if (typeof status.id !== 'string' || !status.id) throw new QuarantineError('status has no message id');
   if (!mapped) throw new QuarantineError(`unknown status ${JSON.stringify(status.status) ?? 'undefined'}`.slice(0, 200));
   if (!at) throw new QuarantineError('status has no valid timestamp');
+  const callbackId = typeof status.biz_opaque_callback_data === 'string' ? status.biz_opaque_callback_data : null;
+  return { wamid: status.id, status: mapped, at, callbackId, payload: status };
+}
 
+/**
+ * Records a status webhook once per (wamid, status) and applies it, or parks it when the message
+ * is not known yet (it is applied by `applyParkedStatuses` when the message gets its wamid).
+ * One at a time: the webhook worker applies statuses in batches (`applyStatusBatch`) and comes
+ * here for the items of a batch that failed, to quarantine exactly the bad one.
+ */
+export async function recordStatus(em: EntityManager, organizationId: string, status: StatusPayload): Promise<EventDraft[]> {
+  const valid = validateStatus(status);
   const [update] = await sql<UpdateRow>(
     em,
     `insert into message_status_update (id, created_at, updated_at, organization_id, wamid, status, occurred_at, payload)
      values (?, now(), now(), ?, ?, ?, ?, ?::jsonb)
      on conflict (wamid, status) do nothing
      returning id, status, occurred_at, payload`,
-    [randomUUID(), organizationId, status.id, mapped, at, jsonb(safeJson(status))],
+    [randomUUID(), organizationId, valid.wamid, valid.status, valid.at, jsonb(safeJson(status))],
   );
   if (!update) return []; // duplicate delivery of the same status
-  if (typeof status.biz_opaque_callback_data === 'string') await reconcile(em, organizationId, status.biz_opaque_callback_data, status.id);
-  const message = await lockMessage(em, 'wamid', status.id);
+  if (valid.callbackId) await reconcile(em, organizationId, valid.callbackId, valid.wamid);
+  const message = await lockMessage(em, 'wamid', valid.wamid);
   if (!message || message.organization_id !== organizationId) return []; // parked
   const event = await applyUpdate(em, message, { ...update, occurred_at: new Date(update.occurred_at) });
   return event ? [event] : [];

@@ -1,8 +1,9 @@
 import { DriverException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { Channel } from '../../entities/channel.entity';
-import { DeliveryStatus, WebhookDelivery } from '../../entities/webhook-delivery.entity';
+import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
+import { jsonb, sql } from '../../db/sql';
 import type { Orm } from '../../db/orm';
 import {
   KNOWN_FIELDS,
@@ -21,7 +22,8 @@ import { dispatchBotTurn } from '../flows/bot-dispatch';
 import type { BotTurn } from '../flows/bot-runtime.service';
 import { applyChannelChange, applyTemplateChange } from './business-events.service';
 import { storeInboundMessage } from './inbound-message.service';
-import { recordStatus } from './message-status.service';
+import { recordStatus, validateStatus, type ValidStatus } from './message-status.service';
+import { applyStatusBatch } from './status-batch.service';
 import { QuarantineError } from './quarantine-error';
 import { IgnoredItem } from './ignored-item';
 
@@ -66,121 +68,224 @@ const show = (value: unknown) => (typeof value === 'object' && value !== null ? 
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
 
-/**
- * Processes one stored delivery: every entry, change, message, status and error. Each item commits
- * on its own, idempotently, so a crash part-way and the replay after it store nothing twice; a
- * malformed item is quarantined with its reason and the items beside it go on.
- */
-export async function processDelivery(deps: InboundDeps, deliveryId: string, options: { replay?: boolean } = {}): Promise<ProcessSummary> {
-  const em = systemEm(deps.orm);
-  const delivery = await em.findOne(WebhookDelivery, { id: deliveryId });
-  const summary: ProcessSummary = { status: 'MISSING', messages: 0, duplicates: 0, statuses: 0, issues: [] };
-  if (!delivery) return summary;
-  if (delivery.status === DeliveryStatus.PROCESSED && !options.replay) return { ...summary, status: delivery.status };
+/** Deliveries of one job walked at once: a large batch still finishes soon, without one job taking the whole pool. */
+const DELIVERIES_AT_ONCE = 4;
 
-  const envelope = parseDelivery(delivery.rawBody);
-  const channels = new Map<string, Channel | null>();
-  const channelFor = async (phoneNumberId: string) => {
-    if (!channels.has(phoneNumberId)) channels.set(phoneNumberId, await em.findOne(Channel, { phoneNumberId }));
-    return channels.get(phoneNumberId)!;
+/** What became of one delivery of a batch: its summary, or the error that will make the job retry it. */
+export type DeliveryOutcome = { id: string; summary: ProcessSummary } | { id: string; summary?: undefined; error: unknown };
+
+interface DeliveryRow {
+  id: string;
+  status: DeliveryStatus;
+  raw_body: string;
+}
+
+/** One delivery while its batch is processed. */
+interface Walk {
+  id: string;
+  summary: ProcessSummary;
+  /** An unexpected failure: the delivery stays RECEIVED and its job is retried. */
+  error?: unknown;
+  /** Nothing to do (missing, or processed and not replayed): not marked again. */
+  untouched?: boolean;
+}
+
+interface PendingStatus {
+  walk: Walk;
+  path: string;
+  organizationId: string;
+  payload: StatusPayload;
+  valid: ValidStatus;
+}
+
+type ItemWork = (tx: EntityManager, bot: BotTurn[]) => Promise<DomainEvent[] | void>;
+
+/**
+ * Processes stored deliveries: every entry, change, message, status and error. Messages and
+ * business events commit item by item, idempotently, so a crash part-way and the replay after it
+ * store nothing twice; the statuses of the whole batch are applied together in one transaction,
+ * and if that fails they are applied one by one, so a malformed item is quarantined with its reason
+ * and the items beside it go on. Each delivery succeeds or fails on its own.
+ */
+export async function processDeliveries(deps: InboundDeps, ids: string[], options: { replay?: boolean } = {}): Promise<DeliveryOutcome[]> {
+  const em = systemEm(deps.orm);
+  const rows = await sql<DeliveryRow>(em, `select id, status, raw_body from webhook_delivery where id in (?)`, [ids]);
+  const stored = new Map(rows.map((row) => [row.id, row]));
+  const channels = new Map<string, Promise<Channel | null>>();
+  const channelFor = (phoneNumberId: string) => {
+    let channel = channels.get(phoneNumberId);
+    if (!channel) channels.set(phoneNumberId, (channel = em.fork().findOne(Channel, { phoneNumberId })));
+    return channel;
   };
 
-  const attempt = async (path: string, work: (tx: EntityManager, bot: BotTurn[]) => Promise<DomainEvent[] | void>) => {
-    try {
-      const turns: BotTurn[] = [];
-      const events = await em.fork().transactional(async (tx) => work(tx, turns));
-      if (events?.length) await deps.events.publish(events);
-      for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
-    } catch (error) {
-      if (error instanceof IgnoredItem) {
-        summary.issues.push({ path, kind: 'ignored', reason: error.message.slice(0, 500) });
-        return;
+  const walks = ids.map((id): Walk => ({ id, summary: { status: 'MISSING', messages: 0, duplicates: 0, statuses: 0, issues: [] } }));
+  const statuses: PendingStatus[][] = walks.map(() => []);
+  let next = 0;
+  const lane = async () => {
+    while (next < walks.length) {
+      const index = next++;
+      const walk = walks[index]!;
+      const row = stored.get(walk.id);
+      if (!row || (row.status === DeliveryStatus.PROCESSED && !options.replay)) {
+        walk.untouched = true;
+        if (row) walk.summary.status = row.status;
+        continue;
       }
-      if (error instanceof QuarantineError || isDataError(error) || isShapeError(error)) {
-        if (isShapeError(error)) deps.log.warn({ err: error, deliveryId, path }, 'webhook item of an unexpected shape quarantined');
-        const reason =
-          error instanceof QuarantineError ? error.message
-          : isShapeError(error) ? `unexpected shape: ${(error as Error).message}`
-          : dataErrorReason(error as DriverException);
-        summary.issues.push({ path, kind: 'quarantined', reason: reason.slice(0, 500) });
-        return;
+      try {
+        await walkDelivery(deps, walk, row.raw_body, channelFor, statuses[index]!);
+      } catch (error) {
+        walk.error = error;
       }
-      throw error;
     }
   };
+  await Promise.all(Array.from({ length: Math.min(DELIVERIES_AT_ONCE, walks.length) }, lane));
 
-  if (envelope.object === WHATSAPP_OBJECT) {
-    for (const [e, entry] of list<Record<string, unknown>>(envelope.entry).entries()) {
-      for (const [c, change] of list<WebhookChange>(entry?.changes).entries()) {
-        const path = `entry[${e}].changes[${c}]`;
-        const field = typeof change?.field === 'string' ? change.field : '';
-        const value = change?.value && typeof change.value === 'object' ? change.value : null;
-        if (!KNOWN_FIELDS.has(field)) {
-          summary.issues.push({ path, kind: 'ignored', reason: `field "${field}" is not handled` });
-          continue;
-        }
-        if (!value) {
-          summary.issues.push({ path, kind: 'quarantined', reason: 'change has no value' });
-          continue;
-        }
-        if (field !== 'messages') {
-          const wabaId = typeof entry?.id === 'string' ? entry.id : null;
-          if (!wabaId) {
-            summary.issues.push({ path, kind: 'quarantined', reason: 'entry has no WABA id' });
-            continue;
-          }
-          const at = metaTime(entry?.time);
-          await attempt(path, (tx) =>
-            field === 'phone_number_quality_update' || field === 'account_update'
-              ? applyChannelChange(tx, wabaId, field, value, at)
-              : applyTemplateChange(tx, wabaId, field, value, at),
-          );
-          continue;
-        }
+  await applyStatuses(deps, statuses.flat().filter((pending) => !pending.walk.error));
 
-        const metadata = value.metadata as { phone_number_id?: unknown } | undefined;
-        const phoneNumberId = typeof metadata?.phone_number_id === 'string' ? metadata.phone_number_id : null;
-        const channel = phoneNumberId ? await channelFor(phoneNumberId) : null;
-        if (!channel) {
-          const reason = phoneNumberId ? `no channel has phone_number_id ${phoneNumberId}` : 'change has no metadata.phone_number_id';
-          summary.issues.push({ path, kind: 'ignored', reason });
+  const done = walks.filter((walk) => !walk.error && !walk.untouched);
+  if (done.length) {
+    await sql(
+      em,
+      `update webhook_delivery d set status = 'PROCESSED', processed_at = now(), attempts = d.attempts + 1, last_error = null, issues = v.issues
+       from jsonb_to_recordset(?::jsonb) as v(id uuid, issues jsonb) where d.id = v.id`,
+      [jsonb(done.map((walk) => ({ id: walk.id, issues: walk.summary.issues.length ? walk.summary.issues : null })))],
+    );
+    for (const walk of done) walk.summary.status = DeliveryStatus.PROCESSED;
+  }
+  return walks.map((walk) => (walk.error ? { id: walk.id, error: walk.error } : { id: walk.id, summary: walk.summary }));
+}
+
+/**
+ * Runs one item in its own transaction, then publishes its events and dispatches its bot turns.
+ * Ignored and quarantined items are noted in the summary; any other error is the delivery's.
+ */
+async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork): Promise<void> {
+  try {
+    const turns: BotTurn[] = [];
+    const events = await systemEm(deps.orm).fork().transactional(async (tx) => work(tx, turns));
+    if (events?.length) await deps.events.publish(events);
+    for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
+  } catch (error) {
+    const issue = itemIssue(deps, walk.id, path, error);
+    if (!issue) throw error;
+    walk.summary.issues.push(issue);
+  }
+}
+
+/** The issue an item's error makes, or null when the error is not the item's fault. */
+function itemIssue(deps: InboundDeps, deliveryId: string, path: string, error: unknown): DeliveryIssue | null {
+  if (error instanceof IgnoredItem) return { path, kind: 'ignored', reason: error.message.slice(0, 500) };
+  if (!(error instanceof QuarantineError || isDataError(error) || isShapeError(error))) return null;
+  if (isShapeError(error)) deps.log.warn({ err: error, deliveryId, path }, 'webhook item of an unexpected shape quarantined');
+  const reason =
+    error instanceof QuarantineError ? error.message
+    : isShapeError(error) ? `unexpected shape: ${(error as Error).message}`
+    : dataErrorReason(error as DriverException);
+  return { path, kind: 'quarantined', reason: reason.slice(0, 500) };
+}
+
+/**
+ * The statuses of a batch in one transaction; if anything in it fails (one bad value fails the
+ * whole statement), each status again on its own, so only the bad one is quarantined.
+ */
+async function applyStatuses(deps: InboundDeps, pending: PendingStatus[]): Promise<void> {
+  if (!pending.length) return;
+  try {
+    const events = await systemEm(deps.orm)
+      .fork()
+      .transactional((tx) => applyStatusBatch(tx, pending.map(({ organizationId, valid }) => ({ organizationId, valid }))));
+    if (events.length) await deps.events.publish(events);
+    return;
+  } catch (error) {
+    deps.log.debug({ err: error, statuses: pending.length }, 'status batch failed; applying its statuses one by one');
+  }
+  for (const item of pending) {
+    if (item.walk.error) continue; // an earlier status of this delivery failed: it is retried whole
+    try {
+      await attempt(deps, item.walk, item.path, (tx) => recordStatus(tx, item.organizationId, item.payload));
+    } catch (error) {
+      item.walk.error = error;
+    }
+  }
+}
+
+/** Walks one delivery: messages and business events are processed now, statuses collected for the batch. */
+async function walkDelivery(
+  deps: InboundDeps,
+  walk: Walk,
+  rawBody: string,
+  channelFor: (phoneNumberId: string) => Promise<Channel | null>,
+  statuses: PendingStatus[],
+): Promise<void> {
+  const summary = walk.summary;
+  const envelope = parseDelivery(rawBody);
+  if (envelope.object !== WHATSAPP_OBJECT) return;
+  for (const [e, entry] of list<Record<string, unknown>>(envelope.entry).entries()) {
+    for (const [c, change] of list<WebhookChange>(entry?.changes).entries()) {
+      const path = `entry[${e}].changes[${c}]`;
+      const field = typeof change?.field === 'string' ? change.field : '';
+      const value = change?.value && typeof change.value === 'object' ? change.value : null;
+      if (!KNOWN_FIELDS.has(field)) {
+        summary.issues.push({ path, kind: 'ignored', reason: `field "${field}" is not handled` });
+        continue;
+      }
+      if (!value) {
+        summary.issues.push({ path, kind: 'quarantined', reason: 'change has no value' });
+        continue;
+      }
+      if (field !== 'messages') {
+        const wabaId = typeof entry?.id === 'string' ? entry.id : null;
+        if (!wabaId) {
+          summary.issues.push({ path, kind: 'quarantined', reason: 'entry has no WABA id' });
           continue;
         }
-        // Contacts are joined to messages by wa_id, never by position.
-        const profiles = new Map(list<ContactPayload>(value.contacts).filter((c) => c?.wa_id).map((c) => [c.wa_id!, c]));
-        for (const [m, message] of list<InboundMessagePayload>(value.messages).entries()) {
-          await attempt(`${path}.value.messages[${m}]`, async (tx, turns) => {
-            if (!message || typeof message !== 'object') throw new QuarantineError('message is not an object');
-            const result = await storeInboundMessage(tx, channel, message, profiles.get(message.from ?? ''));
-            if (result.duplicate) summary.duplicates += 1;
-            else summary.messages += 1;
-            if (result.bot) turns.push(result.bot);
-            return result.events;
-          });
+        const at = metaTime(entry?.time);
+        await attempt(deps, walk, path, (tx) =>
+          field === 'phone_number_quality_update' || field === 'account_update'
+            ? applyChannelChange(tx, wabaId, field, value, at)
+            : applyTemplateChange(tx, wabaId, field, value, at),
+        );
+        continue;
+      }
+
+      const metadata = value.metadata as { phone_number_id?: unknown } | undefined;
+      const phoneNumberId = typeof metadata?.phone_number_id === 'string' ? metadata.phone_number_id : null;
+      const channel = phoneNumberId ? await channelFor(phoneNumberId) : null;
+      if (!channel) {
+        const reason = phoneNumberId ? `no channel has phone_number_id ${phoneNumberId}` : 'change has no metadata.phone_number_id';
+        summary.issues.push({ path, kind: 'ignored', reason });
+        continue;
+      }
+      // Contacts are joined to messages by wa_id, never by position.
+      const profiles = new Map(list<ContactPayload>(value.contacts).filter((c) => c?.wa_id).map((c) => [c.wa_id!, c]));
+      for (const [m, message] of list<InboundMessagePayload>(value.messages).entries()) {
+        await attempt(deps, walk, `${path}.value.messages[${m}]`, async (tx, turns) => {
+          if (!message || typeof message !== 'object') throw new QuarantineError('message is not an object');
+          const result = await storeInboundMessage(tx, channel, message, profiles.get(message.from ?? ''));
+          if (result.duplicate) summary.duplicates += 1;
+          else summary.messages += 1;
+          if (result.bot) turns.push(result.bot);
+          return result.events;
+        });
+      }
+      for (const [s, status] of list<StatusPayload>(value.statuses).entries()) {
+        const statusPath = `${path}.value.statuses[${s}]`;
+        try {
+          if (!status || typeof status !== 'object') throw new QuarantineError('status is not an object');
+          summary.statuses += 1;
+          statuses.push({ walk, path: statusPath, organizationId: channel.organization.id, payload: status, valid: validateStatus(status) });
+        } catch (error) {
+          const issue = itemIssue(deps, walk.id, statusPath, error);
+          if (!issue) throw error;
+          summary.issues.push(issue);
         }
-        for (const [s, status] of list<StatusPayload>(value.statuses).entries()) {
-          await attempt(`${path}.value.statuses[${s}]`, async (tx) => {
-            if (!status || typeof status !== 'object') throw new QuarantineError('status is not an object');
-            summary.statuses += 1;
-            return recordStatus(tx, channel.organization.id, status);
-          });
-        }
-        for (const [x, error] of list<{ code?: unknown; title?: unknown }>(value.errors).entries()) {
-          // System-level errors from Meta (e.g. 130429): kept with the delivery and logged for operators.
-          const reason = `Meta error ${show(error?.code)}: ${show(error?.title ?? '')}`.slice(0, 500);
-          summary.issues.push({ path: `${path}.value.errors[${x}]`, kind: 'ignored', reason });
-          deps.log.warn({ deliveryId, channelId: channel.id, metaError: error }, 'Meta reported an error in a webhook');
-        }
+      }
+      for (const [x, error] of list<{ code?: unknown; title?: unknown }>(value.errors).entries()) {
+        // System-level errors from Meta (e.g. 130429): kept with the delivery and logged for operators.
+        const reason = `Meta error ${show(error?.code)}: ${show(error?.title ?? '')}`.slice(0, 500);
+        summary.issues.push({ path: `${path}.value.errors[${x}]`, kind: 'ignored', reason });
+        deps.log.warn({ deliveryId: walk.id, channelId: channel.id, metaError: error }, 'Meta reported an error in a webhook');
       }
     }
   }
-
-  delivery.status = DeliveryStatus.PROCESSED;
-  delivery.processedAt = new Date();
-  delivery.attempts += 1;
-  delivery.lastError = null;
-  delivery.issues = summary.issues.length ? summary.issues : null;
-  await em.flush();
-  summary.status = delivery.status;
-  return summary;
 }

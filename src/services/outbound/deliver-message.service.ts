@@ -3,7 +3,7 @@ import { ConversationEventType } from '../../entities/conversation-event.entity'
 import { Message, SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
-import { sql } from '../../db/sql';
+import { jsonb, sql } from '../../db/sql';
 import type { SecretBox } from '../../auth/secret-box';
 import { MessageStatus } from '../../domain/message-status';
 import type { GraphApiClient } from '../../meta/graph-api.client';
@@ -52,29 +52,46 @@ async function markFailed(em: EntityManager, message: Message, code: string, tit
   });
 }
 
+/**
+ * Meta took the message: it is SENT with its wamid, and the log says so. One statement, so one
+ * round trip and no transaction: this runs for every message we send. Statuses that arrived
+ * before the wamid was known (parked) are applied after it, in a transaction of their own.
+ */
 async function markAccepted(em: EntityManager, message: Message, wamid: string): Promise<EventDraft[]> {
-  // The status webhook may have reconciled it first (same wamid): that is fine.
-  const [row] = await sql<{ previous: MessageStatus }>(
+  const data = { messageId: message.id, status: MessageStatus.SENT, wamid };
+  const [row] = await sql<{ previous: MessageStatus; event_id: string | null; event_at: Date | null; parked: boolean }>(
     em,
-    `update message m set wamid = ?, status = case when m.status = 'QUEUED' then 'SENT'::message_status else m.status end,
-       sent_at = coalesce(m.sent_at, now()), send_state = 'DONE', updated_at = now()
-     from (select id, status as previous from message where id = ? for update) before
-     where m.id = before.id and (m.wamid is null or m.wamid = ?)
-     returning before.previous`,
-    [wamid, message.id, wamid],
+    `with before as (select id, status as previous from message where id = ? for update),
+     accepted as (
+       update message m set wamid = ?, status = case when m.status = 'QUEUED' then 'SENT'::message_status else m.status end,
+         sent_at = coalesce(m.sent_at, now()), send_state = 'DONE', updated_at = now()
+       from before where m.id = before.id and (m.wamid is null or m.wamid = ?)
+       returning before.previous),
+     logged as (
+       insert into conversation_event (organization_id, conversation_id, type, data, created_at)
+       select ?::uuid, ?::uuid, 'MESSAGE_STATUS_CHANGED'::conversation_event_type, ?::jsonb, now() from accepted where accepted.previous = 'QUEUED'
+       returning id, created_at)
+     select accepted.previous, logged.id as event_id, logged.created_at as event_at,
+       exists (select 1 from message_status_update where wamid = ? and applied_at is null) as parked
+     from accepted left join logged on true`,
+    [message.id, wamid, wamid, message.organization.id, message.conversation.id, jsonb(data), wamid],
   );
   // Only the move out of QUEUED is news; a status webhook that got here first has logged its own.
-  const accepted =
-    row?.previous === MessageStatus.QUEUED
-      ? [
-          await appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
-            messageId: message.id,
-            status: MessageStatus.SENT,
-            wamid,
-          }),
-        ]
-      : [];
-  return [...accepted, ...(await applyParkedStatuses(em, message.id, wamid))];
+  const accepted: EventDraft[] = row?.event_id
+    ? [
+        {
+          kind: 'conversation',
+          organizationId: message.organization.id,
+          conversationId: message.conversation.id,
+          cursor: String(row.event_id),
+          type: ConversationEventType.MESSAGE_STATUS_CHANGED,
+          data,
+          at: new Date(row.event_at!).toISOString(),
+        },
+      ]
+    : [];
+  if (!row?.parked) return accepted;
+  return [...accepted, ...(await em.fork().transactional((tx) => applyParkedStatuses(tx, message.id, wamid)))];
 }
 
 /**
@@ -137,7 +154,7 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   try {
     const token = deps.secrets.open(channel.accessTokenEncrypted);
     const { wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload);
-    await publishAfter((tx) => markAccepted(tx, message, wamid));
+    await deps.events.publish(await markAccepted(em, message, wamid));
     return { kind: 'done', detail: `sent as ${wamid}` };
   } catch (error) {
     if (error instanceof GraphUnknownOutcomeError) {
