@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { gql } from 'graphql-request';
 import { Client } from 'pg';
+import { systemEm } from '../../src/db/entity-manager';
 import { DEFAULT_CONCURRENT_FLUSHES, DeliveryInbox } from '../../src/services/delivery-inbox';
+import { sweepDeliveries } from '../../src/services/inbound/delivery-maintenance.service';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { channelInput, createOrganization, type TestOrganization } from '../helpers/fixtures';
 import { postWebhook, textMessage, wamid, type ChannelRef } from '../helpers/meta-webhook';
@@ -216,5 +218,31 @@ describe('webhook ingest: group commits', () => {
       ].sort((a, b) => a.id.localeCompare(b.id)),
     );
     expect((await db.query('select count(*)::int as n from message')).rows[0].n).toBe(messagesBefore + 1);
+  });
+
+  it("does not let the sweeper re-drive a delivery that waits in another delivery's job, and does once that job is gone", async () => {
+    const queue = app.queues.get('webhook');
+    const [first, second] = [randomUUID(), randomUUID()];
+    const wamids = [wamid(), wamid()];
+    await queue.pause();
+    try {
+      for (const [index, id] of [first, second].entries()) {
+        await db.query(`insert into webhook_delivery (id, raw_body, received_at) values ($1, $2, now())`, [
+          id,
+          JSON.stringify(textMessage(channel, `551199999040${index}`, 'waiting in a batch', { id: wamids[index] })),
+        ]);
+      }
+      await queue.add('process-delivery', { deliveryId: first, batchedWith: [second] }, { jobId: first });
+      const em = systemEm(app.orm);
+      expect(await sweepDeliveries(em, app.queues, 0)).toBe(0);
+
+      // The job is lost (a Redis restart without persistence): both are re-driven, each under its own id.
+      await (await queue.getJob(first))!.remove();
+      expect(await sweepDeliveries(em, app.queues, 0)).toBeGreaterThanOrEqual(2);
+      expect(await queue.getJob(second)).toBeDefined();
+    } finally {
+      await queue.resume();
+    }
+    await expectAllProcessed([first, second], wamids);
   });
 });
