@@ -22,50 +22,21 @@ export async function appendEvent(
   type: ConversationEventType,
   data: Record<string, unknown>,
 ): Promise<EventDraft> {
-  const [row] = await sql<{ id: string; created_at: Date }>(
-    em,
-    `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
-     values (?, ?, ?, ?::jsonb, now()) returning id, created_at`,
-    [organizationId, conversationId, type, jsonb(data)],
-  );
-  return {
-    kind: 'conversation',
-    organizationId,
-    conversationId,
-    cursor: String(row!.id),
-    type,
-    data,
-    at: new Date(row!.created_at).toISOString(),
-  };
+  const [draft] = await appendEventBatch(em, [{ organizationId, conversationId, type, data }]);
+  return draft!;
 }
 
-/**
- * Appends several events in one statement (a bot turn records a handful). Cursors follow the
- * order given: the ids of one INSERT are drawn from the sequence row by row.
- */
+/** Appends several events of one conversation in one statement (a bot turn records a handful). */
 export async function appendEvents(
   em: EntityManager,
   organizationId: string,
   conversationId: string,
   entries: { type: ConversationEventType; data: Record<string, unknown> }[],
 ): Promise<EventDraft[]> {
-  if (!entries.length) return [];
-  const rows = await sql<{ id: string; created_at: Date }>(
+  return appendEventBatch(
     em,
-    `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
-     values ${entries.map(() => '(?, ?, ?, ?::jsonb, now())').join(', ')} returning id, created_at`,
-    entries.flatMap((entry) => [organizationId, conversationId, entry.type, jsonb(entry.data)]),
+    entries.map((entry) => ({ organizationId, conversationId, ...entry })),
   );
-  const ordered = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  return entries.map((entry, index) => ({
-    kind: 'conversation' as const,
-    organizationId,
-    conversationId,
-    cursor: String(ordered[index]!.id),
-    type: entry.type,
-    data: entry.data,
-    at: new Date(ordered[index]!.created_at).toISOString(),
-  }));
 }
 
 /** An event to append, for any conversation. */
@@ -77,28 +48,68 @@ export interface EventEntry {
 }
 
 /**
- * Appends events of many conversations in one statement (a batch of statuses). Cursors follow the
- * order given, as in `appendEvents`.
+ * Appends events of any conversations in one statement (a batch of statuses), or, inside
+ * `withDeferredEvents`, at the end of the transaction. Cursors follow the order given: the ids of
+ * one INSERT are drawn from the sequence row by row.
  */
 export async function appendEventBatch(em: EntityManager, entries: EventEntry[]): Promise<EventDraft[]> {
-  if (!entries.length) return [];
+  const pending = deferred.get(em);
+  if (pending) return entries.map((entry) => pending.add(entry));
+  const drafts = entries.map(draftOf);
+  await writeDrafts(em, drafts);
+  return drafts;
+}
+
+const draftOf = (entry: EventEntry): EventDraft => ({ kind: 'conversation', ...entry, cursor: '', at: '' });
+
+/** Inserts the drafts in order and gives each its cursor and time. */
+async function writeDrafts(em: EntityManager, drafts: EventDraft[]): Promise<void> {
+  if (!drafts.length) return;
   const rows = await sql<{ id: string; created_at: Date }>(
     em,
     `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
      select x.organization_id, x.conversation_id, x.type::conversation_event_type, x.data, now()
-     from jsonb_to_recordset(?::jsonb) with ordinality as x(organization_id uuid, conversation_id uuid, type text, data jsonb, position bigint)
+     from rows from (jsonb_to_recordset(?::jsonb) as (organization_id uuid, conversation_id uuid, type text, data jsonb))
+       with ordinality as x(organization_id, conversation_id, type, data, position)
      order by x.position
      returning id, created_at`,
-    [jsonb(entries.map((entry) => ({ organization_id: entry.organizationId, conversation_id: entry.conversationId, type: entry.type, data: entry.data })))],
+    [jsonb(drafts.map((draft) => ({ organization_id: draft.organizationId, conversation_id: draft.conversationId, type: draft.type, data: draft.data })))],
   );
   const ordered = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  return entries.map((entry, index) => ({
-    kind: 'conversation' as const,
-    organizationId: entry.organizationId,
-    conversationId: entry.conversationId,
-    cursor: String(ordered[index]!.id),
-    type: entry.type,
-    data: entry.data,
-    at: new Date(ordered[index]!.created_at).toISOString(),
-  }));
+  drafts.forEach((draft, index) => {
+    draft.cursor = String(ordered[index]!.id);
+    draft.at = new Date(ordered[index]!.created_at).toISOString();
+  });
+}
+
+/** Events appended in a transaction that writes them together at its end. */
+class DeferredEvents {
+  readonly drafts: EventDraft[] = [];
+
+  add(entry: EventEntry): EventDraft {
+    const draft = draftOf(entry);
+    this.drafts.push(draft);
+    return draft;
+  }
+}
+
+const deferred = new WeakMap<EntityManager, DeferredEvents>();
+
+/**
+ * Runs `work` in the transaction of `em` with its events written in one statement at the end: an
+ * inbound message with a bot reply records four or five, each a round trip otherwise. The drafts
+ * `appendEvent` returns meanwhile get their cursor and time then, in the order they were appended,
+ * before the commit; nothing reads them earlier (events are published after the commit).
+ */
+export async function withDeferredEvents<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
+  if (deferred.has(em)) return work();
+  const pending = new DeferredEvents();
+  deferred.set(em, pending);
+  try {
+    const result = await work();
+    await writeDrafts(em, pending.drafts);
+    return result;
+  } finally {
+    deferred.delete(em);
+  }
 }

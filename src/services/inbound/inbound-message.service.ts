@@ -43,22 +43,29 @@ function engineInput(message: InboundMessagePayload, text: string | null): Inbou
 const textOrNull = (value: unknown): string | null => (typeof value === 'string' && value ? safeText(value) : null);
 
 /**
- * Upserts the contact; a later delivery of an older message never rewinds `lastSeenAt` nor brings
- * back an older profile (name, username): the profile of the newest message wins.
+ * Upserts the contact and its conversation on the channel, in one statement. A later delivery of an
+ * older message never rewinds `lastSeenAt` nor brings back an older profile (name, username): the
+ * profile of the newest message wins. The conversation row stays locked until the commit, so one
+ * customer's messages are processed one at a time.
  */
-async function upsertContact(em: EntityManager, channel: Channel, waId: string, profile: ContactPayload | undefined, at: Date) {
-  const [row] = await sql<{ id: string }>(
+async function upsertContactAndConversation(em: EntityManager, channel: Channel, waId: string, profile: ContactPayload | undefined, at: Date) {
+  const [row] = await sql<{ id: string; contact_id: string; inserted: boolean; status: ConversationStatus }>(
     em,
-    `insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
-     values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?)
-     on conflict (organization_id, wa_id) do update set
-       name = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.name, contact.name) else coalesce(contact.name, excluded.name) end,
-       user_id = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.user_id, contact.user_id) else coalesce(contact.user_id, excluded.user_id) end,
-       username = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.username, contact.username) else coalesce(contact.username, excluded.username) end,
-       first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
-       last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
-       updated_at = now()
-     returning id`,
+    `with upserted_contact as (
+       insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
+       values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?)
+       on conflict (organization_id, wa_id) do update set
+         name = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.name, contact.name) else coalesce(contact.name, excluded.name) end,
+         user_id = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.user_id, contact.user_id) else coalesce(contact.user_id, excluded.user_id) end,
+         username = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.username, contact.username) else coalesce(contact.username, excluded.username) end,
+         first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
+         last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
+         updated_at = now()
+       returning id)
+     insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
+     select ?::uuid, now(), now(), ?::uuid, ?::uuid, upserted_contact.id, ?::conversation_status, now() from upserted_contact
+     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
+     returning id, contact_id, (xmax = 0) as inserted, status`,
     [
       randomUUID(),
       channel.organization.id,
@@ -68,19 +75,11 @@ async function upsertContact(em: EntityManager, channel: Channel, waId: string, 
       textOrNull(profile?.profile?.username),
       at,
       at,
+      randomUUID(),
+      channel.organization.id,
+      channel.id,
+      ConversationStatus.WAITING_AGENT,
     ],
-  );
-  return row!.id;
-}
-
-async function upsertConversation(em: EntityManager, channel: Channel, contactId: string) {
-  const [row] = await sql<{ id: string; inserted: boolean; status: ConversationStatus }>(
-    em,
-    `insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
-     values (?, now(), now(), ?, ?, ?, ?, now())
-     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
-     returning id, (xmax = 0) as inserted, status`,
-    [randomUUID(), channel.organization.id, channel.id, contactId, ConversationStatus.WAITING_AGENT],
   );
   return row!;
 }
@@ -102,8 +101,8 @@ export async function storeInboundMessage(
   if (!at) throw new QuarantineError('message has no valid timestamp');
   const mapped = mapInboundMessage(message);
 
-  const contactId = await upsertContact(em, channel, message.from, profile, at);
-  const conversation = await upsertConversation(em, channel, contactId);
+  const conversation = await upsertContactAndConversation(em, channel, message.from, profile, at);
+  const contactId = conversation.contact_id;
   const organizationId = channel.organization.id;
   const messageId = randomUUID();
   const inserted = await sql<{ id: string }>(
@@ -201,7 +200,7 @@ export async function storeInboundMessage(
       }),
     );
   }
-  // The conversation row stays locked by the upsert above until commit: one message at a time per conversation.
+  // The conversation row stays locked by the upsert until commit: one message at a time per conversation.
   const bot = isBubble
     ? await runBotForInbound(em, conversation.id, engineInput(message, mapped.text), mapped.text, {
         fresh: conversation.inserted || conversation.status === ConversationStatus.CLOSED,

@@ -24,6 +24,7 @@ import { applyChannelChange, applyTemplateChange } from './business-events.servi
 import { storeInboundMessage } from './inbound-message.service';
 import { recordStatus, validateStatus, type ValidStatus } from './message-status.service';
 import { applyStatusBatch } from './status-batch.service';
+import { withDeferredEvents } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
 import { IgnoredItem } from './ignored-item';
 
@@ -162,7 +163,9 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
 async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork): Promise<void> {
   try {
     const turns: BotTurn[] = [];
-    const events = await systemEm(deps.orm).fork().transactional(async (tx) => work(tx, turns));
+    const events = await systemEm(deps.orm)
+      .fork()
+      .transactional(async (tx) => withDeferredEvents(tx, () => work(tx, turns)));
     if (events?.length) await deps.events.publish(events);
     for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
   } catch (error) {
@@ -197,7 +200,7 @@ async function applyStatuses(deps: InboundDeps, pending: PendingStatus[]): Promi
     if (events.length) await deps.events.publish(events);
     return;
   } catch (error) {
-    deps.log.debug({ err: error, statuses: pending.length }, 'status batch failed; applying its statuses one by one');
+    deps.log.warn({ err: error, statuses: pending.length }, 'status batch failed; applying its statuses one by one');
   }
   for (const item of pending) {
     if (item.walk.error) continue; // an earlier status of this delivery failed: it is retried whole
