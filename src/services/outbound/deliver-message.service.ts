@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConversationEventType } from '../../entities/conversation-event.entity';
-import { Message, SendState } from '../../entities/message.entity';
+import { SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
 import { jsonb, sql } from '../../db/sql';
@@ -36,16 +36,84 @@ export type DeliverOutcome =
 
 const ORDER_WAIT_MS = 250;
 
+/** What sending needs of a message: read with its channel and recipient in one query, not through the ORM (every send runs this). */
+interface OutgoingMessage {
+  id: string;
+  organizationId: string;
+  conversationId: string;
+  status: MessageStatus;
+  sendState: SendState | null;
+  sendStartedAt: Date | null;
+  sendAttempts: number;
+  payload: Record<string, unknown>;
+  channel: { id: string; phoneNumberId: string; throughputPerSecond: number; accessTokenEncrypted: string };
+  recipient: string;
+  /** An earlier message of the conversation is still QUEUED: this one waits its turn. */
+  earlierQueued: boolean;
+}
+
+interface OutgoingRow {
+  id: string;
+  organization_id: string;
+  conversation_id: string;
+  status: MessageStatus;
+  send_state: SendState | null;
+  send_started_at: Date | null;
+  send_attempts: number;
+  payload: Record<string, unknown>;
+  channel_id: string;
+  phone_number_id: string;
+  throughput_per_second: number;
+  access_token_encrypted: string;
+  wa_id: string;
+  earlier_queued: boolean;
+}
+
+async function loadOutgoing(em: EntityManager, messageId: string): Promise<OutgoingMessage | null> {
+  const [row] = await sql<OutgoingRow>(
+    em,
+    `select m.id, m.organization_id, m.conversation_id, m.status, m.send_state, m.send_started_at, m.send_attempts, m.payload,
+       ch.id as channel_id, ch.phone_number_id, ch.throughput_per_second, ch.access_token_encrypted, ct.wa_id,
+       m.status = 'QUEUED' and exists (
+         select 1 from message e where e.conversation_id = m.conversation_id and e.status = 'QUEUED' and e.seq < m.seq) as earlier_queued
+     from message m
+     join channel ch on ch.id = m.channel_id
+     join conversation cv on cv.id = m.conversation_id
+     join contact ct on ct.id = cv.contact_id
+     where m.id = ?`,
+    [messageId],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    conversationId: row.conversation_id,
+    status: row.status,
+    sendState: row.send_state,
+    sendStartedAt: row.send_started_at ? new Date(row.send_started_at) : null,
+    sendAttempts: row.send_attempts,
+    payload: row.payload,
+    channel: {
+      id: row.channel_id,
+      phoneNumberId: row.phone_number_id,
+      throughputPerSecond: row.throughput_per_second,
+      accessTokenEncrypted: row.access_token_encrypted,
+    },
+    recipient: row.wa_id,
+    earlierQueued: row.earlier_queued,
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function markFailed(em: EntityManager, message: Message, code: string, title: string, details: string | null): Promise<EventDraft> {
+async function markFailed(em: EntityManager, message: OutgoingMessage, code: string, title: string, details: string | null): Promise<EventDraft> {
   await sql(
     em,
     `update message set status = 'FAILED', failed_at = now(), error_code = ?, error_title = ?, error_details = ?,
        send_state = 'DONE', updated_at = now() where id = ?`,
     [code, title, details, message.id],
   );
-  return appendEvent(em, message.organization.id, message.conversation.id, ConversationEventType.MESSAGE_STATUS_CHANGED, {
+  return appendEvent(em, message.organizationId, message.conversationId, ConversationEventType.MESSAGE_STATUS_CHANGED, {
     messageId: message.id,
     status: MessageStatus.FAILED,
     errorCode: code,
@@ -57,7 +125,7 @@ async function markFailed(em: EntityManager, message: Message, code: string, tit
  * round trip and no transaction: this runs for every message we send. Statuses that arrived
  * before the wamid was known (parked) are applied after it, in a transaction of their own.
  */
-async function markAccepted(em: EntityManager, message: Message, wamid: string): Promise<EventDraft[]> {
+async function markAccepted(em: EntityManager, message: OutgoingMessage, wamid: string): Promise<EventDraft[]> {
   const data = { messageId: message.id, status: MessageStatus.SENT, wamid };
   const [row] = await sql<{ previous: MessageStatus; event_id: string | null; event_at: Date | null; parked: boolean }>(
     em,
@@ -74,15 +142,15 @@ async function markAccepted(em: EntityManager, message: Message, wamid: string):
      select accepted.previous, logged.id as event_id, logged.created_at as event_at,
        exists (select 1 from message_status_update where wamid = ? and applied_at is null) as parked
      from accepted left join logged on true`,
-    [message.id, wamid, wamid, message.organization.id, message.conversation.id, jsonb(data), wamid],
+    [message.id, wamid, wamid, message.organizationId, message.conversationId, jsonb(data), wamid],
   );
   // Only the move out of QUEUED is news; a status webhook that got here first has logged its own.
   const accepted: EventDraft[] = row?.event_id
     ? [
         {
           kind: 'conversation',
-          organizationId: message.organization.id,
-          conversationId: message.conversation.id,
+          organizationId: message.organizationId,
+          conversationId: message.conversationId,
           cursor: String(row.event_id),
           type: ConversationEventType.MESSAGE_STATUS_CHANGED,
           data,
@@ -103,15 +171,9 @@ async function markAccepted(em: EntityManager, message: Message, wamid: string):
  */
 export async function deliverMessage(deps: DeliverDeps, messageId: string, attempt: { made: number; max: number }): Promise<DeliverOutcome> {
   const em = systemEm(deps.orm);
-  const message = await em.findOne(Message, { id: messageId }, { populate: ['channel', 'conversation', 'conversation.contact'], strategy: 'joined' });
+  const message = await loadOutgoing(em, messageId);
   if (!message || message.status !== MessageStatus.QUEUED) return { kind: 'done', detail: 'already left' };
-
-  const [earlier] = await sql(
-    em,
-    `select 1 from message where conversation_id = ? and status = 'QUEUED' and seq < (select seq from message where id = ?) limit 1`,
-    [message.conversation.id, message.id],
-  );
-  if (earlier) return { kind: 'wait', ms: ORDER_WAIT_MS, reason: 'an earlier message of this conversation has not left yet' };
+  if (message.earlierQueued) return { kind: 'wait', ms: ORDER_WAIT_MS, reason: 'an earlier message of this conversation has not left yet' };
 
   const publishAfter = async (work: (tx: EntityManager) => Promise<EventDraft[]>) => {
     const events = await em.fork().transactional(work);
@@ -136,7 +198,7 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   }
 
   const channel = message.channel;
-  const slot = await deps.governor.take(channel.id, channel.throughputPerSecond, message.conversation.contact.waId);
+  const slot = await deps.governor.take(channel.id, channel.throughputPerSecond, message.recipient);
   if (!slot.reserved) return { kind: 'wait', ms: slot.waitMs, reason: 'channel or recipient rate limit' };
   // Our slot at the channel's rate: hold it here rather than give it up.
   if (slot.waitMs > 0) await sleep(slot.waitMs);
