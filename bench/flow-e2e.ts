@@ -4,7 +4,7 @@
  * runs the engine inside inbound processing and queues the reply, which the send worker delivers
  * to the fake Graph API.
  *
- *   eval "$(bash scripts/services.sh env)" && npm run bench:flow [-- --customers 2000 --messages 3 --rate 1000 --workers 1]
+ *   eval "$(bash scripts/services.sh env)" && npm run bench:flow [-- --customers 2000 --messages 3 --rate 1000 --workers 1 --pg private]
  *
  * The app runs as child processes (`src/main.ts`): one api process (ROLE=api: webhook and GraphQL)
  * and `--workers` worker processes (ROLE=worker), on a scratch database and Redis prefix removed
@@ -16,6 +16,10 @@
  * 6: Meta's pair limit lets a burst of 6 through, then one message every 6 s; more would measure
  * that limit, not us). Every message gets exactly one reply: the flow asks with buttons, then a
  * question, then ends.
+ *
+ * PostgreSQL: by default a throwaway server with default durability (fsync on; the development
+ * server runs with fsync off), whose processes alone are counted as `postgres` CPU, so other work
+ * on the machine does not blur the figure; `--pg shared` uses DATABASE_URL.
  *
  * Figures: inbound processed/s (rows stored, sampled from PostgreSQL) and replies accepted/s (the
  * fake's own request log) over the busiest stretch, overall totals, and reply latency: from the
@@ -34,6 +38,7 @@ import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
 import { signBody } from '../src/meta/webhook-signature';
 import { startAppProcess, type AppProcess } from './lib/app-process';
+import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -44,6 +49,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     profile: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
+    /** private: a throwaway PostgreSQL with default durability (fsync on), its CPU counted alone; shared: DATABASE_URL as it is. */
+    pg: { type: 'string', default: 'private' },
   },
 });
 const CUSTOMERS = Number(args.customers);
@@ -84,14 +91,19 @@ function requireEnv(name: string): string {
   return value;
 }
 
+if (args.pg !== 'private' && args.pg !== 'shared') throw new Error('--pg is private or shared');
+/** Set in main() when the run has its own PostgreSQL. */
+let privatePg: PrivatePostgres | undefined;
+const adminUrl = () => privatePg?.url ?? requireEnv('DATABASE_URL');
+
 const databaseUrl = (name: string) => {
-  const url = new URL(requireEnv('DATABASE_URL'));
+  const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   return url.toString();
 };
 
 async function admin(sql: string) {
-  const client = new Client({ connectionString: requireEnv('DATABASE_URL') });
+  const client = new Client({ connectionString: adminUrl() });
   await client.connect();
   try {
     await client.query(sql);
@@ -124,13 +136,18 @@ function cpuOf(pid: number): number {
   }
 }
 
-/** CPU seconds of every process whose command name is `name` (postgres backends, redis-server). */
-function cpuByName(name: string): number {
+/**
+ * CPU seconds of every process whose command name is `name` (postgres backends, redis-server);
+ * with `parent`, only that process and its children (one PostgreSQL server among several).
+ */
+function cpuByName(name: string, parent?: number): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== undefined && Number(entry) !== parent && ppid !== parent) continue;
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += cpuOf(Number(entry));
     } catch {
       // the process ended meanwhile
@@ -146,7 +163,7 @@ interface CpuSnapshot {
 function cpuSnapshot(processes: { label: string; app: AppProcess }[]): CpuSnapshot {
   const snapshot: CpuSnapshot = { 'bench (load + fake Graph API)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
   for (const { label, app } of processes) snapshot[label] = cpuOf(app.process.pid!);
-  snapshot.postgres = cpuByName('postgres');
+  snapshot.postgres = cpuByName('postgres', privatePg?.pid());
   snapshot['redis-server'] = cpuByName('redis-server');
   return snapshot;
 }
@@ -204,6 +221,7 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  if (args.pg === 'private') privatePg = await startPrivatePostgres();
   const databaseName = `wa_bench_flow_${randomBytes(4).toString('hex')}`;
   const prefix = `bflow${randomBytes(4).toString('hex')}`;
   const logFile = path.join(os.tmpdir(), `${prefix}.log`);
@@ -276,7 +294,7 @@ async function main() {
     const total = CUSTOMERS * MESSAGES;
     console.log(
       `flow e2e: ${CUSTOMERS} customers x ${MESSAGES} messages = ${total} at ${perSecond(RATE)} offered (open loop), ` +
-        `api + ${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}, ${os.cpus().length} CPUs`,
+        `api + ${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}, ${os.cpus().length} CPUs, ${args.pg} PostgreSQL`,
     );
 
     // Sample how many inbound messages are stored, to see ingestion separately from replies.
@@ -388,6 +406,7 @@ async function main() {
     } finally {
       redis.disconnect();
     }
+    privatePg?.stop();
     console.log(`  app logs: ${logFile}${args.profile ? `; CPU profiles in ${path.resolve(args.profile)}` : ''}`);
   }
 }

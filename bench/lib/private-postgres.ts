@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { freePort } from './app-process';
@@ -7,6 +7,8 @@ import { freePort } from './app-process';
 export interface PrivatePostgres {
   /** postgres://…/postgres on the private server. */
   url: string;
+  /** The postmaster's process id: its children are this server's backends, to count their CPU apart from any other server's. */
+  pid(): number;
   stop(): void;
 }
 
@@ -41,6 +43,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    pid: () => Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       try {
         run('pg_ctl', ['stop', '-w', '-D', data, '-m', 'fast']);
