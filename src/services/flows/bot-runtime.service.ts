@@ -11,6 +11,7 @@ import { buildTemplateComponents, templateParameterSpec } from '../../domain/tem
 import { buildContentRequest, buildTemplateRequest } from '../../meta/send-request.builder';
 import { appendEvent, appendEvents, type EventDraft } from '../inbound/conversation-log';
 import { queueOutbound, type Queued } from '../outbound/queue-outbound.service';
+import { sql } from '../../db/sql';
 
 /** Default bot session lifetime without activity (DESIGN.md section 11). */
 const DEFAULT_TTL_MINUTES = 1440;
@@ -57,12 +58,17 @@ async function loadPublished(em: EntityManager, flow: Flow | null | undefined): 
   return loadVersion(em, flow.id, flow.publishedVersion);
 }
 
-/** A published flow whose keyword is the whole message (case-insensitive). */
+/** A published flow whose keyword is the whole message (case-insensitive). Plain SQL: every inbound message asks. */
 async function flowForKeyword(em: EntityManager, organizationId: string, text: string | null): Promise<LoadedFlow | null> {
   const keyword = text?.trim().toLowerCase();
   if (!keyword || keyword.length > 100) return null;
-  const flow = await em.findOne(Flow, { organization: organizationId, archivedAt: null, publishedKeywords: { $contains: [keyword] } });
-  return loadPublished(em, flow);
+  const [flow] = await sql<{ id: string; published_version: number | null }>(
+    em,
+    `select id, published_version from flow
+     where organization_id = ? and archived_at is null and published_keywords @> array[?]::text[] limit 1`,
+    [organizationId, keyword],
+  );
+  return flow?.published_version ? loadVersion(em, flow.id, flow.published_version) : null;
 }
 
 const TYPE_OF_CONTENT: Record<string, MessageType> = { text: MessageType.TEXT, buttons: MessageType.INTERACTIVE, list: MessageType.INTERACTIVE };

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../../entities/channel.entity';
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import { ConversationStatus } from '../../entities/conversation.entity';
 import { MessageDirection, MessageType } from '../../entities/message.entity';
@@ -14,6 +13,12 @@ import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
 import { runBotForInbound, type BotTurn } from '../flows/bot-runtime.service';
 import type { InboundInput } from '../../domain/flow/flow-engine';
+
+/** The channel a message arrived on, as far as storing it needs. */
+export interface InboundChannel {
+  id: string;
+  organization: { id: string };
+}
 
 export interface InboundResult {
   duplicate: boolean;
@@ -48,7 +53,7 @@ const textOrNull = (value: unknown): string | null => (typeof value === 'string'
  * profile of the newest message wins. The conversation row stays locked until the commit, so one
  * customer's messages are processed one at a time.
  */
-async function upsertContactAndConversation(em: EntityManager, channel: Channel, waId: string, profile: ContactPayload | undefined, at: Date) {
+async function upsertContactAndConversation(em: EntityManager, channel: InboundChannel, waId: string, profile: ContactPayload | undefined, at: Date) {
   const [row] = await sql<{ id: string; contact_id: string; inserted: boolean; status: ConversationStatus }>(
     em,
     `with upserted_contact as (
@@ -91,7 +96,7 @@ async function upsertContactAndConversation(em: EntityManager, channel: Channel,
  */
 export async function storeInboundMessage(
   em: EntityManager,
-  channel: Channel,
+  channel: InboundChannel,
   message: InboundMessagePayload,
   profile: ContactPayload | undefined,
 ): Promise<InboundResult> {

@@ -1,6 +1,5 @@
 import { DriverException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import { Channel } from '../../entities/channel.entity';
 import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
@@ -21,7 +20,7 @@ import type { JobQueues } from '../../jobs/job-queues';
 import { dispatchBotTurn } from '../flows/bot-dispatch';
 import type { BotTurn } from '../flows/bot-runtime.service';
 import { applyChannelChange, applyTemplateChange } from './business-events.service';
-import { storeInboundMessage } from './inbound-message.service';
+import { storeInboundMessage, type InboundChannel } from './inbound-message.service';
 import { recordStatus, validateStatus, type ValidStatus } from './message-status.service';
 import { applyStatusBatch } from './status-batch.service';
 import { withDeferredEvents } from './conversation-log';
@@ -112,10 +111,10 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
   const em = systemEm(deps.orm);
   const rows = await sql<DeliveryRow>(em, `select id, status, raw_body from webhook_delivery where id in (?)`, [ids]);
   const stored = new Map(rows.map((row) => [row.id, row]));
-  const channels = new Map<string, Promise<Channel | null>>();
+  const channels = new Map<string, Promise<InboundChannel | null>>();
   const channelFor = (phoneNumberId: string) => {
     let channel = channels.get(phoneNumberId);
-    if (!channel) channels.set(phoneNumberId, (channel = em.fork().findOne(Channel, { phoneNumberId })));
+    if (!channel) channels.set(phoneNumberId, (channel = findChannel(em, phoneNumberId)));
     return channel;
   };
 
@@ -154,6 +153,11 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
     for (const walk of done) walk.summary.status = DeliveryStatus.PROCESSED;
   }
   return walks.map((walk) => (walk.error ? { id: walk.id, error: walk.error } : { id: walk.id, summary: walk.summary }));
+}
+
+async function findChannel(em: EntityManager, phoneNumberId: string): Promise<InboundChannel | null> {
+  const [row] = await sql<{ id: string; organization_id: string }>(em, `select id, organization_id from channel where phone_number_id = ?`, [phoneNumberId]);
+  return row ? { id: row.id, organization: { id: row.organization_id } } : null;
 }
 
 /**
@@ -217,7 +221,7 @@ async function walkDelivery(
   deps: InboundDeps,
   walk: Walk,
   rawBody: string,
-  channelFor: (phoneNumberId: string) => Promise<Channel | null>,
+  channelFor: (phoneNumberId: string) => Promise<InboundChannel | null>,
   statuses: PendingStatus[],
 ): Promise<void> {
   const summary = walk.summary;
