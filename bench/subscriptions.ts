@@ -31,7 +31,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { signBody } from '../src/meta/webhook-signature';
-import { freePort, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, freePort, startAppProcess, type AppProcess } from './lib/app-process';
 import { openLoop, type LoadResult, type Send } from './lib/load';
 import { ms, perSecond, summarise } from './lib/stats';
 
@@ -425,22 +425,25 @@ async function main() {
       topic: `${prefix}:events:org:${row.organization_id}`,
       body: JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: row.cursor, type: row.type, data: row.data, at: row.created_at.toISOString() }),
     }));
-    const burst = async (label: string) => {
+    /** `server` is the process sending to the sockets: its CPU time per delivery is printed too (the machine is shared, so wall time is noisy). */
+    const burst = async (label: string, server: number) => {
       await quiet(receiver);
       await sleep(4500); // past the result cache's lifetime: every event is executed afresh
       receiver.reset();
+      const cpuBefore = cpuSeconds(server);
       const startedAt = now();
       const pipeline = publisher.pipeline();
       for (const message of messages) pipeline.publish(message.topic, message.body);
       await pipeline.exec();
       const result = await drain(receiver, messages.length * PER_ORG, startedAt);
+      const cpuPerDelivery = ((cpuSeconds(server) - cpuBefore) * 1e6) / Math.max(1, result.delivered);
       console.log(
-        `  ${label.padEnd(46)} ${perSecond(result.perSecond).padStart(9)}   (${result.delivered.toLocaleString('en-US')} of ${(messages.length * PER_ORG).toLocaleString('en-US')}; the first after ${ms(receiver.firstAt - startedAt)})`,
+        `  ${label.padEnd(46)} ${perSecond(result.perSecond).padStart(9)}   (${result.delivered.toLocaleString('en-US')} of ${(messages.length * PER_ORG).toLocaleString('en-US')}; the first after ${ms(receiver.firstAt - startedAt)}; server CPU ${cpuPerDelivery.toFixed(1)} µs per delivery)`,
       );
       return result.perSecond;
     };
     console.log(`\n  C. a burst of ${messages.length.toLocaleString('en-US')} events (${(messages.length * PER_ORG).toLocaleString('en-US')} deliveries) published at once`);
-    const ours = [await burst('api #1: graphql-ws, shared executions'), await burst('api #1: again')];
+    const ours = [await burst('api #1: graphql-ws, shared executions', api.process.pid!), await burst('api #1: again', api.process.pid!)];
     for (const socket of sockets.splice(0)) socket.terminate();
     await sleep(1000);
 
@@ -453,7 +456,7 @@ async function main() {
     await new Promise<void>((resolve) => bare!.stdout!.once('data', () => resolve()));
     const bareUrl = `http://127.0.0.1:${barePort}`;
     sockets.push(...(await pool(Array.from({ length: subscribers }, (_, i) => orgs[i % ORGS]!), 200, (org) => openBareSubscriber(bareUrl, org.id, receiver))));
-    const baseline = [await burst('bare ws: the same sockets and topics'), await burst('bare ws: again')];
+    const baseline = [await burst('bare ws: the same sockets and topics', bare.pid!), await burst('bare ws: again', bare.pid!)];
 
     const best = (values: number[]) => Math.max(...values);
     console.log('\n  summary');

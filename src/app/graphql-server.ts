@@ -76,7 +76,18 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
     // Like contextFor, with loaders that batch a tick's reads across organizations.
     contextFor: (viewer, requestId) => {
       const organizationId = viewer.kind === 'member' ? viewer.organizationId : '';
-      const context: GraphQLContext = { requestId, log, viewer, em: tenantEm(deps.orm, organizationId), deps, loaders: liveLoaders.forOrganization(organizationId) };
+      // Forked on first use: most live fields read through the loaders, and a fork per organization and tick adds up.
+      let em: GraphQLContext['em'] | undefined;
+      const context: GraphQLContext = {
+        requestId,
+        log,
+        viewer,
+        get em() {
+          return (em ??= tenantEm(deps.orm, organizationId));
+        },
+        deps,
+        loaders: liveLoaders.forOrganization(organizationId),
+      };
       return context;
     },
   });
@@ -125,7 +136,7 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
           variableValues: payload.variables,
           contextValue: { ...contextFor(ctx.extra.viewer ?? null, deps, `ws-${Math.random().toString(36).slice(2)}`, log), socket: ctx.extra.socket },
         };
-        const refused = await fanout.prepare(args, { id, socket: ctx.extra.socket });
+        const refused = await fanout.prepare(args, { id, socket: ctx.extra.socket, transport: ctx.extra.request.socket });
         // Errors of our own carry their original (AppError); the rest are about the variables.
         if (refused) return refused.map((error) => (error.originalError ? error : withCode([error], 'BAD_USER_INPUT')[0]!));
         return args;

@@ -22,6 +22,9 @@ const LIVE_TYPES = [...LIVE_CONVERSATION_EVENT_TYPES];
 /** How long replayed cursors are remembered against late live copies: far longer than a publish takes. */
 const REPLAYED_MEMORY_MS = 60_000;
 
+/** Whether cursor `a` comes after `b`: both decimal log ids without leading zeros, compared without BigInt on the hot path. */
+const isAfter = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
+
 /**
  * `conversationEvents(conversationId, after)`: the organization's (or one conversation's) event log
  * from `after` on, then live. The live topic is subscribed FIRST and its events held back while the
@@ -56,7 +59,7 @@ class ConversationFeed {
   /** The client's resume cursor: it has everything up to here. */
   private floor = 0n;
   /** The highest cursor delivered (or the starting point): where a catch-up resumes. */
-  private last = 0n;
+  private last = '0';
   private catchingUp = false;
   private catchUpAgain = false;
   private unlisten: (() => void) | null = null;
@@ -98,7 +101,8 @@ class ConversationFeed {
     if (this.queue.ended) return unlisten();
     this.unlisten = unlisten;
     if (after !== null) {
-      this.last = this.floor = after;
+      this.floor = after;
+      this.last = after.toString();
       void this.catchUp();
     } else {
       // Where a catch-up after a Redis reconnect starts: what existed when the feed began.
@@ -107,8 +111,8 @@ class ConversationFeed {
           `select max(id)::text as id from conversation_event where organization_id = ? ${this.conversationFilter()}`,
           this.conversationParam(),
         );
-        const start = BigInt(newest?.id ?? 0);
-        if (start > this.last) this.last = start;
+        const start = newest?.id ?? '0';
+        if (isAfter(start, this.last)) this.last = start;
       } catch (error) {
         void this.queue.return(); // releases the listener: the subscription fails
         throw error;
@@ -134,13 +138,12 @@ class ConversationFeed {
 
   /** The client has it: at or below its resume cursor, or given by a catch-up (then forgotten: it comes once more at most). */
   private alreadyDelivered(event: ConversationDomainEvent): boolean {
-    if (BigInt(event.cursor) <= this.floor) return true;
-    return this.replayed.delete(event.cursor);
+    if (this.floor && BigInt(event.cursor) <= this.floor) return true;
+    return this.replayed.size > 0 && this.replayed.delete(event.cursor);
   }
 
   private deliver(event: ConversationDomainEvent) {
-    const cursor = BigInt(event.cursor);
-    if (cursor > this.last) this.last = cursor;
+    if (isAfter(event.cursor, this.last)) this.last = event.cursor;
     this.queue.push(conversationRoot(event));
   }
 
@@ -183,12 +186,12 @@ class ConversationFeed {
     }
   }
 
-  private async readPage(after: bigint): Promise<ConversationDomainEvent[]> {
+  private async readPage(after: string): Promise<ConversationDomainEvent[]> {
     const rows = await this.query<EventRow>(
       `select id::text as id, conversation_id, type, data, created_at from conversation_event
        where organization_id = ? ${this.conversationFilter()} and id > ? and type in (?)
        order by id limit ?`,
-      [...this.conversationParam(), String(after), LIVE_TYPES, this.pageSize],
+      [...this.conversationParam(), after, LIVE_TYPES, this.pageSize],
     );
     return rows.map((row) => ({
       kind: 'conversation',

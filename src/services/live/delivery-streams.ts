@@ -1,4 +1,7 @@
 import type { ExecutionResult } from 'graphql';
+import type { EventQueue, QueueConsumer } from './event-queue';
+import type { DeliveryWaiter, SharedDelivery } from './shared-delivery';
+import { beforeWrite, type Corkable } from './write-batch';
 
 type PromiseOrValue<T> = T | Promise<T>;
 
@@ -95,57 +98,63 @@ export class PrefetchingStream implements AsyncIterableIterator<ExecutionResult>
   }
 }
 
-/** A result executed once for a group of subscribers, and serialised once. */
-export interface SharedResult {
-  result: ExecutionResult;
-  /** `result` as JSON (errors already formatted for clients). */
-  json: string;
-}
-
 /** The WebSocket as a direct stream writes to it (the `ws` socket). */
 export interface DirectSocket {
   readonly readyState: number;
   readonly OPEN: number;
   readonly bufferedAmount: number;
-  send(data: string): void;
+  send(data: string | Buffer, options: { binary: boolean }): void;
 }
 
 export interface DirectStreamOptions {
   /** The graphql-transport-ws operation id. */
   id: string;
   socket: DirectSocket;
+  /** The socket's TCP stream, when known: writes of one turn are sent together (see write-batch). */
+  transport?: Corkable;
   /** Unsent bytes past which the client is too slow: `onSlowConsumer` runs and the stream ends. */
   maxBufferedBytes: number;
   onSlowConsumer(): void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type Outcome = { done: true } | { error: unknown };
+
+/** How often a stream whose socket is behind looks again. */
+const RETRY_MS = 10;
+/** Shared bytes go out as text frames, as graphql-ws's own messages do. */
+const TEXT = { binary: false } as const;
 
 /**
  * Delivers a subscription's results to its socket itself, as graphql-transport-ws `next` messages
- * built from the shared JSON: the payload of an event is serialised once for all its subscribers,
- * where graphql-ws would copy, hook and serialise it once per socket. To graphql-ws this iterator
- * yields nothing and settles only when the subscription ends (source done: `complete`; failure:
- * `error`), so it still sends those and handles `complete` from the client and closing sockets.
- * Each event starts executing as it arrives (up to EXECUTE_AHEAD), and messages go out in order.
- * While the socket holds more than a quarter of `maxBufferedBytes` unsent, the stream stops taking
- * events (they wait in the source's bounded queue); past `maxBufferedBytes` the client is too slow.
+ * built from the shared bytes (SharedDelivery): the payload of an event is serialised once for all
+ * its subscribers, where graphql-ws would copy, hook and serialise it once per socket. The stream
+ * takes its source queue's items synchronously as they are pushed and is called back when the
+ * result it waits for settles, so a delivery costs no promise of its own. To graphql-ws this
+ * iterator yields nothing and settles only when the subscription ends (source done: `complete`;
+ * failure: `error`), so it still sends those and handles `complete` from the client and closing
+ * sockets. Each event starts executing as it arrives (up to EXECUTE_AHEAD), and messages go out in
+ * order. While the socket holds more than a quarter of `maxBufferedBytes` unsent, the stream stops
+ * taking events (they wait in the bounded queue); past `maxBufferedBytes` the client is too slow.
  */
-export class DirectStream implements AsyncIterableIterator<ExecutionResult> {
-  private readonly pending: Promise<SharedResult>[] = [];
-  private readonly prefix: string;
-  private sourceOutcome: { done: true } | { error: unknown } | null = null;
-  private outcome: { done: true } | { error: unknown } | null = null;
+export class DirectStream implements AsyncIterableIterator<ExecutionResult>, QueueConsumer, DeliveryWaiter {
+  private readonly pending: SharedDelivery[] = [];
+  private readonly prefix: Buffer;
+  private sourceOutcome: Outcome | null = null;
+  private outcome: Outcome | null = null;
   private settle: { resolve(result: IteratorResult<ExecutionResult>): void; reject(error: unknown): void } | null = null;
-  private sending = false;
+  /** The delivery this stream asked to be called back for. */
+  private waitingOn: SharedDelivery | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
 
   constructor(
-    private readonly source: AsyncIterator<unknown>,
-    private readonly execute: (root: unknown) => Promise<SharedResult>,
+    private readonly source: EventQueue<unknown>,
+    private readonly execute: (root: unknown) => SharedDelivery,
     private readonly options: DirectStreamOptions,
   ) {
-    this.prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
-    void this.pump();
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(options.id)},"type":"next","payload":`);
+    source.consume(this);
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -167,69 +176,106 @@ export class DirectStream implements AsyncIterableIterator<ExecutionResult> {
     return this;
   }
 
-  private async pump() {
+  readable(): void {
+    this.run();
+  }
+
+  deliveryReady(): void {
+    this.waitingOn = null;
+    this.run();
+  }
+
+  /** Takes what fits from the queue and sends what is ready, in order, until neither moves. */
+  private run() {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        this.take();
+        this.sendReady();
+      } while (this.again && !this.outcome);
+    } catch (error) {
+      this.finish({ error });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private take() {
     const { socket, maxBufferedBytes } = this.options;
-    while (!this.outcome && !this.sourceOutcome) {
-      while (this.pending.length >= EXECUTE_AHEAD || socket.bufferedAmount > maxBufferedBytes / 4) {
-        await sleep(10);
-        if (this.outcome) return;
-      }
-      let item: IteratorResult<unknown>;
+    while (!this.outcome && !this.sourceOutcome && this.pending.length < EXECUTE_AHEAD) {
+      if (socket.bufferedAmount > maxBufferedBytes / 4) return this.retryLater();
+      let item: IteratorResult<unknown> | null;
       try {
-        item = await this.source.next();
+        item = this.source.poll();
       } catch (error) {
         this.sourceOutcome = { error };
-        break;
+        return;
       }
-      if (this.outcome) return;
+      if (!item) return;
       if (item.done) {
         this.sourceOutcome = { done: true };
+        return;
+      }
+      this.pending.push(this.execute(item.value));
+    }
+  }
+
+  private sendReady() {
+    const { socket, maxBufferedBytes, id, transport } = this.options;
+    let sent = false;
+    while (!this.outcome && this.pending.length) {
+      const head = this.pending[0]!;
+      if (head.status === 'pending') {
+        if (this.waitingOn !== head) {
+          this.waitingOn = head;
+          head.wait(this);
+        }
         break;
       }
-      // A rejection is rethrown in order by send(); `execute` must mark it handled (it is shared).
-      this.pending.push(this.execute(item.value));
-      void this.send();
-    }
-    void this.send();
-  }
-
-  private async send() {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      const { socket, maxBufferedBytes } = this.options;
-      while (this.pending.length && !this.outcome) {
-        let shared: SharedResult;
-        try {
-          shared = await this.pending[0]!;
-        } catch (error) {
-          return this.finish({ error });
-        }
-        this.pending.shift();
-        if (this.outcome || socket.readyState !== socket.OPEN) return;
-        if (socket.bufferedAmount > maxBufferedBytes) {
-          this.options.onSlowConsumer();
-          return this.finish({ done: true });
-        }
-        socket.send(`${this.prefix}${shared.json}}`);
+      if (head.status === 'failed') return this.finish({ error: head.error });
+      this.pending.shift();
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > maxBufferedBytes) {
+        this.options.onSlowConsumer();
+        return this.finish({ done: true });
       }
-      if (!this.pending.length && this.sourceOutcome) this.finish(this.sourceOutcome);
-    } finally {
-      this.sending = false;
+      if (transport) beforeWrite(transport);
+      socket.send(head.frame(id, this.prefix), TEXT);
+      sent = true;
     }
+    if (this.outcome) return;
+    if (!this.pending.length && this.sourceOutcome) return this.finish(this.sourceOutcome);
+    // Room was made: items left waiting behind a full window can go now.
+    if (sent && this.source.length) this.again = true;
   }
 
-  private finish(outcome: { done: true } | { error: unknown }) {
+  private retryLater() {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.run();
+    }, RETRY_MS);
+    this.retry.unref();
+  }
+
+  private finish(outcome: Outcome) {
     if (this.outcome) return;
     this.outcome = outcome;
     this.pending.length = 0;
-    void this.source.return?.();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    void this.source.return();
     const settle = this.settle;
     this.settle = null;
     if (settle) this.settled(outcome).then(settle.resolve, settle.reject);
   }
 
-  private settled(outcome: { done: true } | { error: unknown }): Promise<IteratorResult<ExecutionResult>> {
+  private settled(outcome: Outcome): Promise<IteratorResult<ExecutionResult>> {
     return 'error' in outcome ? Promise.reject(outcome.error) : Promise.resolve({ value: undefined, done: true });
   }
 }

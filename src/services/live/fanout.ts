@@ -12,7 +12,10 @@ import {
 } from 'graphql';
 import type { Viewer } from '../../auth/viewer';
 import type { MemberViewer } from '../scope';
-import { DirectStream, PrefetchingStream, type DirectSocket, type SharedResult } from './delivery-streams';
+import { DirectStream, PrefetchingStream, type DirectSocket } from './delivery-streams';
+import { queueFrom } from './event-queue';
+import { SharedDelivery, type SharedResult } from './shared-delivery';
+import type { Corkable } from './write-batch';
 import type { LiveRoot } from './live-event';
 import type { ShortLivedCache } from './short-lived-cache';
 
@@ -32,9 +35,18 @@ export interface FanoutOptions {
 export interface DeliveryTarget {
   id: string;
   socket: DirectSocket;
+  /** The socket's TCP stream (the upgrade request's socket), to send a turn's frames together. */
+  transport?: Corkable;
 }
 
-/** Distinct execution keys remembered as short ids; past this the table starts over. */
+/** Subscribers executing as one: a short id for result cache keys, and the last delivery made. */
+interface Group {
+  id: number;
+  lastRoot: unknown;
+  lastDelivery: SharedDelivery | null;
+}
+
+/** Distinct execution keys remembered as groups; past this the table starts over. */
 const MAX_EXECUTION_KEYS = 50_000;
 
 const isAsyncIterable = <T>(value: T | AsyncIterable<unknown>): value is AsyncIterable<unknown> =>
@@ -60,7 +72,7 @@ function stableJson(value: unknown): string {
  * instead of once per socket. Subscribers whose (document, operation name, variables other than the
  * resume cursor, organization, role) match form a group; a delivery's result is cached for a moment
  * under (root, group), serialised once, and every subscriber of the group gets those same bytes
- * (DirectStream writes them to its socket). Each subscriber keeps its own source stream (its own
+ * (SharedDelivery; DirectStream writes them to its socket). Each subscriber keeps its own source stream (its own
  * replay and position), so resumes stay exact.
  *
  * The shared execution runs as the organization and role, not as the person: fields reachable from
@@ -71,7 +83,7 @@ export class FanoutExecutor {
   private readonly documentKeys = new WeakMap<DocumentNode, string>();
   /** Source streams opened by `prepare`, by the execution arguments graphql-ws passes on to `subscribe`. */
   private readonly prepared = new WeakMap<ExecutionArgs, { source: AsyncIterable<unknown>; target?: DeliveryTarget }>();
-  private readonly executionIds = new Map<string, number>();
+  private readonly groups = new Map<string, Group>();
   private lastExecutionId = 0;
   /** Contexts of the current tick, by organization and role; a new tick starts empty. */
   private tickContexts: Map<string, unknown> | null = null;
@@ -108,17 +120,21 @@ export class FanoutExecutor {
       const result = await execute({ ...args, rootValue: root, contextValue });
       return { result, json: JSON.stringify(formatResult(result)) };
     };
-    const handled = (result: Promise<SharedResult>) => {
-      result.catch(() => undefined); // each subscriber's stream reports the failure itself
-      return result;
+    const delivery = (root: unknown): SharedDelivery => {
+      if (!isLiveRoot(root)) return new SharedDelivery(run(root));
+      // A group's subscribers get an event one after another, with the same root: no key to build.
+      if (group.lastRoot === root) return group.lastDelivery!;
+      const found = cache.get(`x${group.id}\n${root.liveKey}`, () => new SharedDelivery(run(root)));
+      group.lastRoot = root;
+      group.lastDelivery = found;
+      return found;
     };
-    const sharedResult = (root: unknown): Promise<SharedResult> =>
-      isLiveRoot(root) ? cache.get(`x${group}\n${root.liveKey}`, () => handled(run(root))) : handled(run(root));
     const target = prepared?.target;
-    if (!target) return new PrefetchingStream(events, async (root) => (await sharedResult(root)).result);
-    return new DirectStream(events, sharedResult, {
+    if (!target) return new PrefetchingStream(events, async (root) => (await delivery(root).execution).result);
+    return new DirectStream(queueFrom(events), delivery, {
       id: target.id,
       socket: target.socket,
+      transport: target.transport,
       maxBufferedBytes: this.options.maxBufferedBytes,
       onSlowConsumer: () => this.options.onSlowConsumer(target.socket),
     });
@@ -139,20 +155,20 @@ export class FanoutExecutor {
     return context;
   }
 
-  /** A short id for the subscriber's group (see the class comment). */
-  private groupOf(args: ExecutionArgs, viewer: MemberViewer): number {
+  /** The subscriber's group (see the class comment). */
+  private groupOf(args: ExecutionArgs, viewer: MemberViewer): Group {
     const variables = { ...(args.variableValues ?? {}) };
     const cursorVariable = this.cursorVariable(args);
     if (cursorVariable) delete variables[cursorVariable];
     const key = [this.documentKey(args.document), args.operationName ?? '', stableJson(variables), viewer.organizationId, viewer.role].join('\u0000');
-    let id = this.executionIds.get(key);
-    if (id === undefined) {
-      if (this.executionIds.size >= MAX_EXECUTION_KEYS) this.executionIds.clear();
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      if (this.groups.size >= MAX_EXECUTION_KEYS) this.groups.clear();
       // Never reused, even after a clear: a cached result must not reach another group.
-      id = ++this.lastExecutionId;
-      this.executionIds.set(key, id);
+      group = { id: ++this.lastExecutionId, lastRoot: null, lastDelivery: null };
+      this.groups.set(key, group);
     }
-    return id;
+    return group;
   }
 
   /** The variable given as the root field's `after` (the resume cursor): it changes the replay, not the results. */

@@ -52,12 +52,17 @@ export const LIVE_CONVERSATION_EVENT_TYPES: ReadonlySet<string> = new Set([
   ConversationEventType.WINDOW_CLOSING_SOON,
 ]);
 
-export const conversationRoot = (event: ConversationDomainEvent): ConversationEventRoot => ({
-  liveKey: `c${event.cursor}`,
-  eventKey: `c${event.cursor}`,
-  organizationId: event.organizationId,
-  event,
-});
+/** Roots by event: every subscriber of a live event gets the same (read-only) root, built once. */
+const roots = new WeakMap<ConversationDomainEvent, ConversationEventRoot>();
+
+export function conversationRoot(event: ConversationDomainEvent): ConversationEventRoot {
+  let root = roots.get(event);
+  if (!root) {
+    const key = `c${event.cursor}`;
+    roots.set(event, (root = { liveKey: key, eventKey: key, organizationId: event.organizationId, event }));
+  }
+  return root;
+}
 
 /** PostgreSQL bigint's largest value: a cursor beyond it cannot come from our log. */
 const MAX_CURSOR = 9_223_372_036_854_775_807n;

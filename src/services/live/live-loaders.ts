@@ -16,10 +16,50 @@ const ENTITIES = { channel: Channel, contact: Contact, conversation: Conversatio
 type Kind = keyof typeof ENTITIES;
 export type LiveLoaderSet = { [K in Kind]: DataLoader<string, InstanceType<(typeof ENTITIES)[K]> | null> };
 
+type AnyLoader = DataLoader<string, TenantEntity | null>;
+
+/** One organization's loaders of a tick, each made when first read: an event needs one or two kinds. */
+class OrganizationLoaders implements LiveLoaderSet {
+  private readonly made = new Map<Kind, AnyLoader>();
+
+  constructor(
+    private readonly organizationId: string,
+    private readonly shared: (kind: Kind) => AnyLoader,
+  ) {}
+
+  get channel() {
+    return this.loader('channel') as LiveLoaderSet['channel'];
+  }
+  get contact() {
+    return this.loader('contact') as LiveLoaderSet['contact'];
+  }
+  get conversation() {
+    return this.loader('conversation') as LiveLoaderSet['conversation'];
+  }
+  get flow() {
+    return this.loader('flow') as LiveLoaderSet['flow'];
+  }
+  get message() {
+    return this.loader('message') as LiveLoaderSet['message'];
+  }
+  get user() {
+    return this.loader('user') as LiveLoaderSet['user'];
+  }
+
+  private loader(kind: Kind): AnyLoader {
+    let loader = this.made.get(kind);
+    if (!loader) {
+      const shared = this.shared(kind);
+      this.made.set(kind, (loader = new DataLoader((ids) => Promise.all(ids.map((id) => shared.load(`${this.organizationId}\n${id}`))))));
+    }
+    return loader;
+  }
+}
+
 /** The loaders of one tick: one query per entity type for every organization's reads. */
 class Generation {
   private readonly em: EntityManager;
-  private readonly shared = new Map<Kind, DataLoader<string, TenantEntity | null>>();
+  private readonly shared = new Map<Kind, AnyLoader>();
   private readonly perOrganization = new Map<string, LiveLoaderSet>();
 
   constructor(orm: Orm) {
@@ -28,18 +68,11 @@ class Generation {
 
   forOrganization(organizationId: string): LiveLoaderSet {
     let loaders = this.perOrganization.get(organizationId);
-    if (!loaders) {
-      const entries = (Object.keys(ENTITIES) as Kind[]).map((kind) => {
-        const shared = this.sharedLoader(kind);
-        return [kind, new DataLoader<string, TenantEntity | null>((ids) => Promise.all(ids.map((id) => shared.load(`${organizationId}\n${id}`))))];
-      });
-      loaders = Object.fromEntries(entries) as LiveLoaderSet;
-      this.perOrganization.set(organizationId, loaders);
-    }
+    if (!loaders) this.perOrganization.set(organizationId, (loaders = new OrganizationLoaders(organizationId, (kind) => this.sharedLoader(kind))));
     return loaders;
   }
 
-  private sharedLoader(kind: Kind): DataLoader<string, TenantEntity | null> {
+  private sharedLoader(kind: Kind): AnyLoader {
     let loader = this.shared.get(kind);
     if (!loader) {
       loader = new DataLoader(async (keys) => {

@@ -1,0 +1,68 @@
+import type { ExecutionResult } from 'graphql';
+
+/** A result executed once for a group of subscribers, and serialised once. */
+export interface SharedResult {
+  result: ExecutionResult;
+  /** `result` as JSON (errors already formatted for clients). */
+  json: string;
+}
+
+/** Waits for a shared delivery to settle: the DirectStream whose next message it is. */
+export interface DeliveryWaiter {
+  deliveryReady(): void;
+}
+
+/**
+ * One event's result for a group of subscribers, as the bytes each of their sockets gets. The
+ * payload is encoded once; a socket's graphql-transport-ws `next` frame is its operation's prefix
+ * followed by those bytes, and the last frame built is kept, because the sockets of a group often
+ * use the same operation id. Subscribers waiting for it are called back directly when it settles:
+ * one promise reaction per group and event, not one per socket.
+ */
+export class SharedDelivery {
+  status: 'pending' | 'ready' | 'failed' = 'pending';
+  error: unknown = undefined;
+  /** The payload and the frame's closing brace, as UTF-8. */
+  private body: Buffer | null = null;
+  private waiters: DeliveryWaiter[] = [];
+  private lastId: string | null = null;
+  private lastFrame: Buffer | null = null;
+
+  /** Handles a rejection of `execution` (each waiter reports it itself). */
+  constructor(readonly execution: Promise<SharedResult>) {
+    execution.then(
+      ({ json }) => {
+        this.body = Buffer.from(`${json}}`);
+        this.status = 'ready';
+        this.wake();
+      },
+      (error: unknown) => {
+        this.error = error;
+        this.status = 'failed';
+        this.wake();
+      },
+    );
+  }
+
+  /** Calls `waiter.deliveryReady()` once this settles; only while pending. */
+  wait(waiter: DeliveryWaiter): void {
+    this.waiters.push(waiter);
+  }
+
+  /** The `next` message for operation `id` whose frame starts with `prefix` (see DirectStream); once ready. */
+  frame(id: string, prefix: Buffer): Buffer {
+    if (id !== this.lastId) {
+      const body = this.body!;
+      this.lastFrame = Buffer.concat([prefix, body], prefix.length + body.length);
+      this.lastId = id;
+    }
+    return this.lastFrame!;
+  }
+
+  private wake() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    // A waiter handles its own failures (DirectStream ends its stream): one cannot stop the others.
+    for (const waiter of waiters) waiter.deliveryReady();
+  }
+}
