@@ -2,11 +2,11 @@ import type { Knex } from '@mikro-orm/knex';
 import type { EntityManager } from './entity-manager';
 
 /** What knex's pool and transaction clients give: a node-postgres connection. */
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
+export interface SqlClient {
+  acquireConnection(): Promise<SqlConnection>;
+  releaseConnection(connection: SqlConnection): Promise<unknown>;
 }
-interface PgConnection {
+export interface SqlConnection {
   query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
@@ -27,7 +27,7 @@ export async function sql<Row = Record<string, unknown>>(em: EntityManager, text
   const [expandedText, values] = expandLists(text, params);
   const statement = positional(expandedText);
   const transaction = em.getTransactionContext<Knex.Transaction>();
-  const client = (transaction ?? em.getKnex()).client as unknown as KnexClient;
+  const client = (transaction ?? em.getKnex()).client as unknown as SqlClient;
   const connection = await client.acquireConnection();
   try {
     const result = await connection.query({ text: statement, values });

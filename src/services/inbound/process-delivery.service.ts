@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
+import { sqlTransaction } from '../../db/sql-transaction';
 import type { Orm } from '../../db/orm';
 import {
   KNOWN_FIELDS,
@@ -198,9 +199,8 @@ function itemIssue(deps: InboundDeps, deliveryId: string, path: string, error: u
 async function applyStatuses(deps: InboundDeps, pending: PendingStatus[]): Promise<void> {
   if (!pending.length) return;
   try {
-    const events = await systemEm(deps.orm)
-      .fork()
-      .transactional((tx) => applyStatusBatch(tx, pending.map(({ organizationId, valid }) => ({ organizationId, valid }))));
+    const statuses = pending.map(({ organizationId, valid }) => ({ organizationId, valid }));
+    const events = await sqlTransaction(systemEm(deps.orm), (tx) => applyStatusBatch(tx, statuses));
     if (events.length) await deps.events.publish(events);
     return;
   } catch (error) {

@@ -1,0 +1,51 @@
+import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { systemEm } from '../../src/db/entity-manager';
+import { sql } from '../../src/db/sql';
+import { sqlTransaction } from '../../src/db/sql-transaction';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+/** The lean transaction the webhook worker applies status batches in (src/db/sql-transaction.ts). */
+describe('sqlTransaction', () => {
+  let app: TestApp;
+  const em = () => systemEm(app.orm);
+  const count = async (name: string) =>
+    (await sql<{ n: number }>(em(), 'select count(*)::int as n from sql_transaction_probe where name = ?', [name]))[0]!.n;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    await sql(em(), 'create table sql_transaction_probe (name text primary key)');
+  });
+  afterAll(() => app?.stop());
+
+  it('commits what its statements wrote and returns what the work returns', async () => {
+    const result = await sqlTransaction(em(), async (tx) => {
+      await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['kept']);
+      // Seen inside the transaction, by the same connection.
+      return (await sql<{ n: number }>(tx, 'select count(*)::int as n from sql_transaction_probe where name = ?', ['kept']))[0]!.n;
+    });
+    expect(result).toBe(1);
+    expect(await count('kept')).toBe(1);
+  });
+
+  it('rolls everything back when the work fails, and rethrows the typed error', async () => {
+    await sql(em(), 'insert into sql_transaction_probe (name) values (?)', ['taken']);
+    const attempt = sqlTransaction(em(), async (tx) => {
+      await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['undone']);
+      await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['taken']);
+    });
+    await expect(attempt).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    await expect(attempt).rejects.toThrow(/insert into sql_transaction_probe .* - duplicate key value/);
+    expect(await count('undone')).toBe(0);
+  });
+
+  it('gives its connection back to the pool whatever happens (more transactions than the pool holds)', async () => {
+    const failing = Array.from({ length: 12 }, (_, i) =>
+      sqlTransaction(em(), async (tx) => {
+        await sql(tx, 'select ?::int / 0', [i]);
+      }).catch((error: unknown) => error),
+    );
+    for (const error of await Promise.all(failing)) expect(error).toBeInstanceOf(DriverException);
+    const fine = await Promise.all(Array.from({ length: 12 }, (_, i) => sqlTransaction(em(), (tx) => sql(tx, 'select ?::int as i', [i]))));
+    expect(fine.map((rows) => rows[0]!.i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+});
