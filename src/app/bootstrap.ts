@@ -24,6 +24,7 @@ import { RequestRateLimiter } from './rate-limit';
 import { bullConnection, createRedis } from './redis';
 import { closeRedis } from '../pubsub/close-redis';
 import { EventBus } from '../pubsub/event-bus';
+import { EventSequencer } from '../pubsub/event-sequencer';
 import { SubscriptionHub } from '../pubsub/subscription-hub';
 import { ShortLivedCache } from '../services/live/short-lived-cache';
 import { GraphApiClient } from '../meta/graph-api.client';
@@ -76,7 +77,9 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
     // Hash-tagged so every key of ours lands in one Redis Cluster slot (BullMQ's Lua scripts need it).
     const queues = new JobQueues(bullConnection(config.redis.url), `{${config.redis.prefix}}`, log);
     cleanups.unshift(() => queues.close(redis.status !== 'ready'));
-    const events = new EventBus(redis, config.redis.prefix, log);
+    const sequencer = new EventSequencer(orm.em, redis, config.redis.prefix, log);
+    cleanups.unshift(() => sequencer.close());
+    const events = new EventBus(redis, config.redis.prefix, log, sequencer);
     const deps: AppDeps = {
       orm,
       jwt: new JwtSigner(config.auth.jwtSecret, config.auth.jwtTtlSeconds),

@@ -17,6 +17,7 @@ import { Migration20261122050200ActivityAnalytics } from './migrations/Migration
 import { Migration20261122050300DeliveryAnalytics } from './migrations/Migration20261122050300DeliveryAnalytics';
 import { Migration20261122050400AgentAnalytics } from './migrations/Migration20261122050400AgentAnalytics';
 import { Migration20261122060000FailureCodeText } from './migrations/Migration20261122060000FailureCodeText';
+import { Migration20261122070000EventSequence } from './migrations/Migration20261122070000EventSequence';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -32,6 +33,7 @@ export const migrationsList = [
   { name: 'Migration20261122050300DeliveryAnalytics', class: Migration20261122050300DeliveryAnalytics },
   { name: 'Migration20261122050400AgentAnalytics', class: Migration20261122050400AgentAnalytics },
   { name: 'Migration20261122060000FailureCodeText', class: Migration20261122060000FailureCodeText },
+  { name: 'Migration20261122070000EventSequence', class: Migration20261122070000EventSequence },
 ];
 
 export interface OrmOptions {

@@ -17,12 +17,15 @@ export enum ConversationEventType {
 }
 
 /**
- * The immutable log of everything that happens in a conversation. The bigserial id is the
- * monotonic cursor that transcripts, analytics and subscription catch-up read from.
+ * The immutable log of everything that happens in a conversation. The bigserial id orders it as
+ * written (transcripts, analytics); `seq` orders it as committed and is the resume cursor of live
+ * feeds (given shortly after the commit by the EventSequencer; null until then).
  */
 @Entity()
 @Index({ properties: ['conversation', 'id'] })
 @Index({ properties: ['organization', 'id'] })
+@Index({ properties: ['conversation', 'seq'] })
+@Index({ properties: ['organization', 'seq'] })
 export class ConversationEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -35,6 +38,9 @@ export class ConversationEvent {
 
   @Enum({ items: () => ConversationEventType, nativeEnumName: 'conversation_event_type' })
   type!: ConversationEventType;
+
+  @Property({ type: 'bigint', nullable: true, unique: true })
+  seq?: string | null;
 
   @Property({ type: 'json' })
   data!: Record<string, unknown>;

@@ -7,7 +7,7 @@ export type DomainEvent =
       kind: 'conversation';
       organizationId: string;
       conversationId: string;
-      /** The ConversationEvent id: the resume cursor of live feeds. */
+      /** The event's `seq` in the log (its commit order), the resume cursor of live feeds; empty in a producer's draft, before the EventSequencer numbered it. */
       cursor: string;
       type: string;
       data: Record<string, unknown>;

@@ -119,7 +119,11 @@ describe('conversation actions', () => {
     expect(after).toHaveLength(before.length + 1);
     const event = after.at(-1)!;
     expect(event).toEqual({ id: event.id, ...expected });
-    const heard = await waitFor(() => (published.get(org.id) ?? []).find((e) => e.cursor === event.id), { what: `event ${event.id} on Redis` });
+    // Published by the sequencer, shortly after the commit, with the seq it gave the event as its cursor.
+    const seqOf = async () =>
+      (await app.orm.em.fork().getConnection().execute<{ seq: string | null }[]>('select seq::text as seq from conversation_event where id = ?', [event.id]))[0]?.seq;
+    const seq = (await waitFor(seqOf, { what: `event ${event.id} to be sequenced` })) as string;
+    const heard = await waitFor(() => (published.get(org.id) ?? []).find((e) => e.cursor === seq), { what: `event ${event.id} on Redis` });
     expect(heard).toMatchObject({ kind: 'conversation', organizationId: org.id, conversationId, type: expected.type, data: expected.data });
     return result;
   }

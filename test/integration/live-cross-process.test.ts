@@ -53,7 +53,7 @@ describe('live feeds across api processes', () => {
 
   /** The organization's newest cursor: subscribing `after` it misses nothing, whenever #2's listener is ready. */
   const newestCursor = async () =>
-    (await query<{ id: string | null }>(app, `select coalesce(max(id), 0)::text as id from conversation_event where organization_id = ?`, [org.id]))[0]!.id;
+    (await query<{ id: string | null }>(app, `select coalesce(max(seq), 0)::text as id from conversation_event where organization_id = ?`, [org.id]))[0]!.id;
 
   it('a subscriber on api #2 receives what api #1 and its workers produce', async () => {
     const feed = onSecond.connect(org.ownerKey).subscribe<ConversationEventPayload>(CONVERSATION_EVENTS, { after: await newestCursor() });

@@ -14,7 +14,11 @@ export interface ConversationEventRow {
   created_at: Date;
 }
 
-/** Appends to the immutable conversation log in the caller's transaction; the id is the cursor. */
+/**
+ * Appends to the immutable conversation log in the caller's transaction. The event's cursor is
+ * given after the commit, by the EventSequencer, which also publishes it: handing the returned
+ * draft to `EventBus.publish` after the commit only says it is there.
+ */
 export async function appendEvent(
   em: EntityManager,
   organizationId: string,
@@ -49,8 +53,8 @@ export interface EventEntry {
 
 /**
  * Appends events of any conversations in one statement (a batch of statuses), or, inside
- * `withDeferredEvents`, at the end of the transaction. Cursors follow the order given: the ids of
- * one INSERT are drawn from the sequence row by row.
+ * `withDeferredEvents`, at the end of the transaction. The log keeps the order given: the ids of
+ * one INSERT are drawn row by row, and the sequencer numbers a transaction's events in id order.
  */
 export async function appendEventBatch(em: EntityManager, entries: EventEntry[]): Promise<EventDraft[]> {
   const pending = deferred.get(em);
@@ -62,24 +66,22 @@ export async function appendEventBatch(em: EntityManager, entries: EventEntry[])
 
 const draftOf = (entry: EventEntry): EventDraft => ({ kind: 'conversation', ...entry, cursor: '', at: '' });
 
-/** Inserts the drafts in order and gives each its cursor and time. */
+/** Inserts the drafts in order and gives each its time. */
 async function writeDrafts(em: EntityManager, drafts: EventDraft[]): Promise<void> {
   if (!drafts.length) return;
-  const rows = await sql<{ id: string; created_at: Date }>(
+  const rows = await sql<{ created_at: Date }>(
     em,
     `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
      select x.organization_id, x.conversation_id, x.type::conversation_event_type, x.data, now()
      from rows from (jsonb_to_recordset(?::jsonb) as (organization_id uuid, conversation_id uuid, type text, data jsonb))
        with ordinality as x(organization_id, conversation_id, type, data, position)
      order by x.position
-     returning id, created_at`,
+     returning created_at`,
     [jsonb(drafts.map((draft) => ({ organization_id: draft.organizationId, conversation_id: draft.conversationId, type: draft.type, data: draft.data })))],
   );
-  const ordered = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  drafts.forEach((draft, index) => {
-    draft.cursor = String(ordered[index]!.id);
-    draft.at = new Date(ordered[index]!.created_at).toISOString();
-  });
+  // now(): the same for every row of the transaction.
+  const at = new Date(rows[0]!.created_at).toISOString();
+  for (const draft of drafts) draft.at = at;
 }
 
 /** Events appended in a transaction that writes them together at its end. */
@@ -98,8 +100,8 @@ const deferred = new WeakMap<EntityManager, DeferredEvents>();
 /**
  * Runs `work` in the transaction of `em` with its events written in one statement at the end: an
  * inbound message with a bot reply records four or five, each a round trip otherwise. The drafts
- * `appendEvent` returns meanwhile get their cursor and time then, in the order they were appended,
- * before the commit; nothing reads them earlier (events are published after the commit).
+ * `appendEvent` returns meanwhile get their time then, before the commit; nothing reads them
+ * earlier (events are published after the commit).
  */
 export async function withDeferredEvents<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
   if (deferred.has(em)) return work();

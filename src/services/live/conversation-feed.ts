@@ -19,18 +19,17 @@ const PAGE_SIZE = 200;
 
 const LIVE_TYPES = [...LIVE_CONVERSATION_EVENT_TYPES];
 
-/** How long replayed cursors are remembered against late live copies: far longer than a publish takes. */
-const REPLAYED_MEMORY_MS = 60_000;
-
-/** Whether cursor `a` comes after `b`: both decimal log ids without leading zeros, compared without BigInt on the hot path. */
+/** Whether cursor `a` comes after `b`: both decimal seqs without leading zeros, compared without BigInt on the hot path. */
 const isAfter = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
 
 /**
  * `conversationEvents(conversationId, after)`: the organization's (or one conversation's) event log
- * from `after` on, then live. The live topic is subscribed FIRST and its events held back while the
- * log is read in order; the held events are then delivered, skipping those the log already gave,
- * so nothing falls in the gap between the two and nothing comes twice. A Redis reconnect (whose
- * messages in between are lost) triggers the same catch-up from the last delivered cursor.
+ * from `after` on, then live. Cursors are the log's `seq`, given in commit order and published in
+ * that order (EventSequencer): everything below a cursor is in the log, and live events come in
+ * cursor order. The live topic is subscribed FIRST and its events held back while the log is read;
+ * the held events are then delivered from where the log ended, so nothing falls in the gap between
+ * the two and nothing comes twice. A Redis reconnect (whose messages in between are lost) triggers
+ * the same catch-up from the last delivered cursor.
  */
 export async function openConversationFeed(
   scope: FeedScope,
@@ -50,18 +49,12 @@ class ConversationFeed {
   readonly queue: EventQueue<ConversationEventRoot>;
   /** Live events held back while the log is being read; null once live. */
   private held: ConversationDomainEvent[] | null = null;
-  /**
-   * Cursors a catch-up delivered from the log. The live copy of one of them can still come (its
-   * publisher was slower than our read): it is dropped. Forgotten a while after the catch-up.
-   */
-  private readonly replayed = new Set<string>();
-  private forgetReplayed: NodeJS.Timeout | null = null;
-  /** The client's resume cursor: it has everything up to here. */
-  private floor = 0n;
-  /** The highest cursor delivered (or the starting point): where a catch-up resumes. */
+  /** The last cursor delivered (or the starting point): the client has everything up to here. */
   private last = '0';
   private catchingUp = false;
   private catchUpAgain = false;
+  /** A Redis gap came before the starting point was known: caught up right after. */
+  private gapWhileStarting = false;
   private unlisten: (() => void) | null = null;
   /** A replay page never fills the queue past its bound by itself. */
   private readonly pageSize: number;
@@ -70,20 +63,16 @@ class ConversationFeed {
     private readonly scope: FeedScope,
     private readonly conversationId: string | null,
   ) {
-    this.queue = new EventQueue(scope.live.maxQueuedEvents, slowConsumer(scope), () => {
-      this.unlisten?.();
-      if (this.forgetReplayed) clearTimeout(this.forgetReplayed);
-      this.replayed.clear();
-    });
+    this.queue = new EventQueue(scope.live.maxQueuedEvents, slowConsumer(scope), () => this.unlisten?.());
     this.pageSize = Math.max(1, Math.min(PAGE_SIZE, Math.floor(scope.live.maxQueuedEvents / 2)));
   }
 
   async checkResumable(after: bigint) {
-    const [newest] = await this.query<{ id: string | null }>(`select max(id)::text as id from conversation_event where organization_id = ?`, []);
+    const [newest] = await this.query<{ id: string | null }>(`select max(seq)::text as id from conversation_event where organization_id = ?`, []);
     if (after > BigInt(newest?.id ?? 0)) throw badInput('after', 'after is not a cursor of this feed');
     const tooMany = await this.query<{ id: string }>(
-      `select id from conversation_event where organization_id = ? ${this.conversationFilter()} and id > ? and type in (?)
-       order by id offset ? limit 1`,
+      `select seq from conversation_event where organization_id = ? ${this.conversationFilter()} and seq > ? and type in (?)
+       order by seq offset ? limit 1`,
       [...this.conversationParam(), String(after), LIVE_TYPES, this.scope.live.replayLimit],
     );
     if (tooMany.length) {
@@ -92,40 +81,55 @@ class ConversationFeed {
   }
 
   async start(after: bigint | null) {
-    if (after !== null) this.held = [];
+    // Live events wait until the starting point is known: the log's end, or the client's cursor.
+    this.held = [];
     const unlisten = await this.scope.live.hub.listen(
       this.scope.viewer.organizationId,
-      { next: (event) => this.onLive(event), gap: () => void this.catchUp() },
+      { next: (event) => this.onLive(event), gap: () => this.onGap() },
       this.conversationId,
     );
     if (this.queue.ended) return unlisten();
     this.unlisten = unlisten;
     if (after !== null) {
-      this.floor = after;
       this.last = after.toString();
       void this.catchUp();
-    } else {
-      // Where a catch-up after a Redis reconnect starts: what existed when the feed began.
-      try {
-        const [newest] = await this.query<{ id: string | null }>(
-          `select max(id)::text as id from conversation_event where organization_id = ? ${this.conversationFilter()}`,
-          this.conversationParam(),
-        );
-        const start = newest?.id ?? '0';
-        if (isAfter(start, this.last)) this.last = start;
-      } catch (error) {
-        void this.queue.return(); // releases the listener: the subscription fails
-        throw error;
-      }
+      return;
     }
+    try {
+      const [newest] = await this.query<{ id: string | null }>(
+        `select max(seq)::text as id from conversation_event where organization_id = ? ${this.conversationFilter()}`,
+        this.conversationParam(),
+      );
+      this.last = newest?.id ?? '0';
+    } catch (error) {
+      void this.queue.return(); // releases the listener: the subscription fails
+      throw error;
+    }
+    // Published before the log's end was read, yet sequenced after it: the feed starts with these.
+    this.releaseHeld();
+    if (this.gapWhileStarting) void this.catchUp();
+  }
+
+  /** Redis dropped messages: read them from the log (once the starting point is known). */
+  private onGap() {
+    if (this.held && !this.catchingUp) this.gapWhileStarting = true;
+    else void this.catchUp();
+  }
+
+  private releaseHeld() {
+    const held = this.held ?? [];
+    this.held = null;
+    // They came in cursor order; those up to the last delivered came from the log already.
+    for (const event of held) if (isAfter(event.cursor, this.last)) this.deliver(event);
   }
 
   private onLive({ event }: HubEvent) {
     if (event.kind !== 'conversation' || !LIVE_CONVERSATION_EVENT_TYPES.has(event.type)) return;
     if (this.conversationId && event.conversationId !== this.conversationId) return;
     if (!this.held) {
-      if (this.alreadyDelivered(event)) return;
-      return this.deliver(event);
+      // At or below the last delivered: a copy the log already gave, or re-published after a relay died.
+      if (isAfter(event.cursor, this.last)) this.deliver(event);
+      return;
     }
     this.held.push(event);
     // Held events count against the same bound as queued ones.
@@ -136,14 +140,8 @@ class ConversationFeed {
     }
   }
 
-  /** The client has it: at or below its resume cursor, or given by a catch-up (then forgotten: it comes once more at most). */
-  private alreadyDelivered(event: ConversationDomainEvent): boolean {
-    if (this.floor && BigInt(event.cursor) <= this.floor) return true;
-    return this.replayed.size > 0 && this.replayed.delete(event.cursor);
-  }
-
   private deliver(event: ConversationDomainEvent) {
-    if (isAfter(event.cursor, this.last)) this.last = event.cursor;
+    this.last = event.cursor;
     this.queue.push(conversationRoot(event));
   }
 
@@ -155,7 +153,6 @@ class ConversationFeed {
     }
     this.catchingUp = true;
     this.held ??= [];
-    if (this.forgetReplayed) clearTimeout(this.forgetReplayed);
     try {
       do {
         this.catchUpAgain = false;
@@ -163,34 +160,24 @@ class ConversationFeed {
           await this.queue.whenAtMost(Math.floor(this.pageSize / 4));
           if (this.queue.ended) return;
           const rows = await this.readPage(this.last);
-          for (const row of rows) {
-            this.replayed.add(row.cursor);
-            this.deliver(row);
-          }
+          for (const row of rows) this.deliver(row);
           if (rows.length < this.pageSize) break;
         }
       } while (this.catchUpAgain);
-      // In cursor order: two jobs can publish one after the other's commit, out of log order.
-      const held = (this.held ?? []).sort((a, b) => (BigInt(a.cursor) < BigInt(b.cursor) ? -1 : 1));
-      this.held = null;
-      for (const event of held) if (!this.alreadyDelivered(event)) this.deliver(event);
+      this.releaseHeld();
     } catch (error) {
       this.scope.log.error({ err: error }, 'live feed could not read the conversation event log');
       this.queue.fail(error);
     } finally {
       this.catchingUp = false;
-      if (!this.queue.ended) {
-        this.forgetReplayed = setTimeout(() => this.replayed.clear(), REPLAYED_MEMORY_MS);
-        this.forgetReplayed.unref();
-      }
     }
   }
 
   private async readPage(after: string): Promise<ConversationDomainEvent[]> {
     const rows = await this.query<EventRow>(
-      `select id::text as id, conversation_id, type, data, created_at from conversation_event
-       where organization_id = ? ${this.conversationFilter()} and id > ? and type in (?)
-       order by id limit ?`,
+      `select seq::text as id, conversation_id, type, data, created_at from conversation_event
+       where organization_id = ? ${this.conversationFilter()} and seq > ? and type in (?)
+       order by seq limit ?`,
       [...this.conversationParam(), after, LIVE_TYPES, this.pageSize],
     );
     return rows.map((row) => ({

@@ -151,7 +151,7 @@ async function markAccepted(em: EntityManager, message: OutgoingMessage, wamid: 
           kind: 'conversation',
           organizationId: message.organizationId,
           conversationId: message.conversationId,
-          cursor: String(row.event_id),
+          cursor: '',
           type: ConversationEventType.MESSAGE_STATUS_CHANGED,
           data,
           at: new Date(row.event_at!).toISOString(),

@@ -1,0 +1,202 @@
+import type IORedis from 'ioredis';
+import type { Logger } from 'pino';
+import type { EntityManager } from '../db/entity-manager';
+import { sql, type SqlClient, type SqlConnection } from '../db/sql';
+import { organizationTopic, type DomainEvent } from './domain-event';
+
+/** Events given their seq by one statement; a backlog is taken in several. */
+const BATCH = 500;
+/** Most events re-published after a relay died between its commit and its publish. */
+const REPUBLISH_LIMIT = 5_000;
+/** The session advisory lock that makes one relay run at a time per database (any number below 2^63). */
+const RELAY_LOCK = '7406019001';
+/** How often each process looks for events nobody sequenced (a producer that died after its commit). */
+const DEFAULT_POLL_MS = 1_000;
+
+interface SequencedRow {
+  seq: string;
+  organization_id: string;
+  conversation_id: string;
+  type: string;
+  data: Record<string, unknown>;
+  created_at: Date;
+  /** The highest seq before this statement: what the previous relay should have published. */
+  previous: string;
+}
+
+/*
+ * Numbers committed, unsequenced events after the highest seq, in id order (the order a transaction
+ * wrote them), and returns them. It runs on its own (autocommit) under RELAY_LOCK: when it returns,
+ * the seqs are committed, and no other relay is between its commit and its publish.
+ */
+const SEQUENCE_SQL = `
+  with pending as (select id from conversation_event where seq is null order by id limit $1),
+  base as (select coalesce(max(seq), 0) as top from conversation_event),
+  numbered as (select pending.id, base.top + row_number() over (order by pending.id) as seq from pending, base)
+  update conversation_event e set seq = numbered.seq from numbered where e.id = numbered.id
+  returning e.seq::text as seq, e.organization_id, e.conversation_id, e.type, e.data, e.created_at, (select top from base)::text as previous`;
+
+const REPUBLISH_SQL = `
+  select seq::text as seq, organization_id, conversation_id, type, data, created_at, '0' as previous
+  from conversation_event where seq > $1 and seq <= $2 order by seq`;
+
+/**
+ * Gives conversation events their seq, the resume cursor of live feeds, in commit order, and
+ * publishes them in that order.
+ *
+ * Ids are drawn when a row is inserted, so transactions committing out of order make ids visible
+ * out of order: a subscriber could hold cursor 101 while 100 commits a moment later, and resuming
+ * after 101 would skip 100. Here only committed rows are numbered, by one relay at a time (a
+ * session advisory lock, held until the publish is done), each after the highest seq. So when a
+ * subscriber receives seq N, every event below N is already committed and was published before
+ * it: a replay after N misses nothing, and live events arrive in seq order.
+ *
+ * Any process may relay: producers `kick()` after their commit (every process that writes events
+ * has a sequencer), and each process also polls, so events whose producer died after its commit
+ * are published within a second. The highest seq published is kept in Redis, so a relay that
+ * died between its commit and its publish is made good, in order, by the next one.
+ */
+export class EventSequencer {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly publishedKey: string;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly redis: IORedis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    pollMs = DEFAULT_POLL_MS,
+  ) {
+    this.publishedKey = `${prefix}:events:published-seq`;
+    this.timer = setInterval(() => void this.poll(), pollMs);
+    this.timer.unref();
+  }
+
+  /** Events were committed: sequence and publish them (soon; this does not wait). */
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => (this.running = null));
+  }
+
+  /** Resolves when nothing is being relayed: what was kicked before has been published. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.idle();
+    this.closed = true;
+  }
+
+  private async poll() {
+    if (this.running || this.closed) return;
+    try {
+      const waiting = await sql(this.em, 'select 1 from conversation_event where seq is null limit 1');
+      if (waiting.length) this.kick();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not look for unsequenced conversation events');
+    }
+  }
+
+  /** Relays until no kick came in meanwhile, holding the lock throughout. */
+  private async drain() {
+    const pool = this.em.getKnex().client as unknown as SqlClient;
+    let connection: SqlConnection | null = null;
+    let locked = false;
+    try {
+      connection = await pool.acquireConnection();
+      await connection.query({ text: 'select pg_advisory_lock($1)', values: [RELAY_LOCK] });
+      locked = true;
+      let published: string | null | undefined;
+      do {
+        this.again = false;
+        published = await this.relay(connection, published);
+      } while (this.again && !this.closed);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not sequence conversation events; retrying shortly');
+    } finally {
+      if (connection) await this.release(pool, connection, locked);
+    }
+  }
+
+  /**
+   * One statement's worth (or a backlog's) of events numbered and published. `published` is the
+   * highest seq known published, read from Redis on the first pass of a drain.
+   */
+  private async relay(connection: SqlConnection, published: string | null | undefined): Promise<string | null> {
+    for (;;) {
+      const [rows, marker] = await Promise.all([
+        query<SequencedRow>(connection, SEQUENCE_SQL, [BATCH]),
+        published === undefined ? this.redis.get(this.publishedKey) : Promise.resolve(published),
+      ]);
+      if (!rows.length) return marker;
+      rows.sort(bySeq);
+      const previous = rows[0]!.previous;
+      let missed: SequencedRow[] = [];
+      if (marker !== null && BigInt(marker) < BigInt(previous)) {
+        const from = BigInt(previous) - BigInt(marker) > REPUBLISH_LIMIT ? String(BigInt(previous) - BigInt(REPUBLISH_LIMIT)) : marker;
+        this.log.warn({ from, to: previous }, 're-publishing conversation events a previous relay committed but did not publish');
+        missed = await query<SequencedRow>(connection, REPUBLISH_SQL, [from, previous]);
+      }
+      const top = rows[rows.length - 1]!.seq;
+      published = (await this.publish([...missed, ...rows], top)) ? top : marker;
+      if (rows.length < BATCH) return published;
+    }
+  }
+
+  /** In seq order, with the new mark, on one connection: Redis runs them in that order. False when Redis failed. */
+  private async publish(rows: SequencedRow[], top: string): Promise<boolean> {
+    // Not queued for a Redis that is away: the lock would be held, and every relay blocked, meanwhile.
+    if (this.redis.status !== 'ready') return false;
+    const pipeline = this.redis.pipeline();
+    for (const row of rows) pipeline.publish(organizationTopic(this.prefix, row.organization_id), JSON.stringify(toEvent(row)));
+    pipeline.set(this.publishedKey, top);
+    try {
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (failed) throw failed[0];
+      return true;
+    } catch (error) {
+      // Subscribers' hubs see the same outage and catch up from the log when Redis is back.
+      this.log.warn({ err: error, count: rows.length }, 'could not publish conversation events');
+      return false;
+    }
+  }
+
+  /** A connection whose unlock failed may still hold the lock: it is closed rather than pooled. */
+  private async release(pool: SqlClient, connection: SqlConnection, locked: boolean) {
+    if (locked) {
+      try {
+        await connection.query({ text: 'select pg_advisory_unlock($1)', values: [RELAY_LOCK] });
+      } catch (error) {
+        this.log.warn({ err: error }, 'could not release the event relay lock; closing its connection');
+        await (connection as unknown as { end(): Promise<void> }).end().catch(() => undefined);
+      }
+    }
+    await pool.releaseConnection(connection);
+  }
+}
+
+const bySeq = (a: SequencedRow, b: SequencedRow) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1);
+
+async function query<Row>(connection: SqlConnection, text: string, values: unknown[]): Promise<Row[]> {
+  return (await connection.query({ text, values })).rows as Row[];
+}
+
+const toEvent = (row: SequencedRow): DomainEvent => ({
+  kind: 'conversation',
+  organizationId: row.organization_id,
+  conversationId: row.conversation_id,
+  cursor: row.seq,
+  type: row.type,
+  data: row.data,
+  at: new Date(row.created_at).toISOString(),
+});
