@@ -415,16 +415,24 @@ async function main() {
     }
 
     // C. Capacity: a burst of logged events re-published on their topics, through api #1 and through bare ws.
+    // Feeds deliver only cursors after the last they delivered (live events come in cursor order),
+    // so each burst gets fresh cursors past the log's end, rising in publish order, and carries its
+    // message row, like the relay's.
     const logged = (
       await db.query(
-        `select organization_id, conversation_id, id::text as cursor, type, data, created_at from conversation_event where type = 'MESSAGE_RECEIVED' order by id desc limit $1`,
+        `select e.organization_id, e.conversation_id, e.type, e.data, e.created_at, to_jsonb(m) as message
+           from conversation_event e join message m on m.id = (e.data->>'messageId')::uuid
+          where e.type = 'MESSAGE_RECEIVED' order by e.id desc limit $1`,
         [BURST],
       )
-    ).rows as { organization_id: string; conversation_id: string; cursor: string; type: string; data: unknown; created_at: Date }[];
-    const messages = logged.map((row) => ({
-      topic: `${prefix}:events:org:${row.organization_id}`,
-      body: JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: row.cursor, type: row.type, data: row.data, at: row.created_at.toISOString() }),
-    }));
+    ).rows as { organization_id: string; conversation_id: string; type: string; data: unknown; created_at: Date; message: unknown }[];
+    let nextCursor = BigInt((await db.query(`select coalesce(max(seq), 0)::text as top from conversation_event`)).rows[0].top) + 1_000_000n;
+    const burstMessages = () =>
+      logged.map((row) => ({
+        topic: `${prefix}:events:org:${row.organization_id}`,
+        body: JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: String(nextCursor++), type: row.type, data: row.data, at: row.created_at.toISOString(), message: row.message }),
+      }));
+    const messages = burstMessages();
     /** `server` is the process sending to the sockets: its CPU time per delivery is printed too (the machine is shared, so wall time is noisy). */
     const burst = async (label: string, server: number) => {
       await quiet(receiver);
@@ -433,7 +441,7 @@ async function main() {
       const cpuBefore = cpuSeconds(server);
       const startedAt = now();
       const pipeline = publisher.pipeline();
-      for (const message of messages) pipeline.publish(message.topic, message.body);
+      for (const message of burstMessages()) pipeline.publish(message.topic, message.body);
       await pipeline.exec();
       const result = await drain(receiver, messages.length * PER_ORG, startedAt);
       const cpuPerDelivery = ((cpuSeconds(server) - cpuBefore) * 1e6) / Math.max(1, result.delivered);

@@ -73,6 +73,7 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
     formatResult,
     maxBufferedBytes: live.maxBufferedBytes,
     onSlowConsumer: (socket) => (socket as WebSocket).close(LiveCloseCode.SlowConsumer, 'Slow consumer: too many undelivered bytes'),
+    beforeExecute: (root) => liveLoaders.primeFrom(root),
     // Like contextFor, with loaders that batch a tick's reads across organizations.
     contextFor: (viewer, requestId) => {
       const organizationId = viewer.kind === 'member' ? viewer.organizationId : '';

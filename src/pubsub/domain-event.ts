@@ -12,6 +12,11 @@ export type DomainEvent =
       type: string;
       data: Record<string, unknown>;
       at: string;
+      /**
+       * The row of the message the event is about (its columns, as the sequencer read it just
+       * after the commit), so api processes show it without reading it again.
+       */
+      message?: Record<string, unknown>;
     }
   | { kind: 'template'; organizationId: string; templateId: string; type: string; data: Record<string, unknown>; at: string }
   | { kind: 'channel'; organizationId: string; channelId: string; type: string; data: Record<string, unknown>; at: string };

@@ -20,24 +20,31 @@ interface SequencedRow {
   type: string;
   data: Record<string, unknown>;
   created_at: Date;
+  message: Record<string, unknown> | null;
   /** The highest seq before this statement: what the previous relay should have published. */
   previous: string;
 }
 
+/** The message an event is about (its data's messageId), when there is one. */
+const MESSAGE_OF_EVENT = (data: string) =>
+  `(select to_jsonb(m) from message m where m.id = case when ${data}->>'messageId' ~* '^[0-9a-f-]{36}$' then (${data}->>'messageId')::uuid end)`;
+
 /*
  * Numbers committed, unsequenced events after the highest seq, in id order (the order a transaction
- * wrote them), and returns them. It runs on its own (autocommit) under RELAY_LOCK: when it returns,
- * the seqs are committed, and no other relay is between its commit and its publish.
+ * wrote them), and returns them with their message's row. It runs on its own (autocommit) under
+ * RELAY_LOCK: when it returns, the seqs are committed, and no other relay is between its commit
+ * and its publish.
  */
 const SEQUENCE_SQL = `
   with pending as (select id from conversation_event where seq is null order by id limit $1),
   base as (select coalesce(max(seq), 0) as top from conversation_event),
   numbered as (select pending.id, base.top + row_number() over (order by pending.id) as seq from pending, base)
   update conversation_event e set seq = numbered.seq from numbered where e.id = numbered.id
-  returning e.seq::text as seq, e.organization_id, e.conversation_id, e.type, e.data, e.created_at, (select top from base)::text as previous`;
+  returning e.seq::text as seq, e.organization_id, e.conversation_id, e.type, e.data, e.created_at,
+    ${MESSAGE_OF_EVENT('e.data')} as message, (select top from base)::text as previous`;
 
 const REPUBLISH_SQL = `
-  select seq::text as seq, organization_id, conversation_id, type, data, created_at, '0' as previous
+  select seq::text as seq, organization_id, conversation_id, type, data, created_at, ${MESSAGE_OF_EVENT('data')} as message, '0' as previous
   from conversation_event where seq > $1 and seq <= $2 order by seq`;
 
 /**
@@ -199,4 +206,5 @@ const toEvent = (row: SequencedRow): DomainEvent => ({
   type: row.type,
   data: row.data,
   at: new Date(row.created_at).toISOString(),
+  ...(row.message ? { message: row.message } : {}),
 });

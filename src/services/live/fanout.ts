@@ -23,6 +23,8 @@ export interface FanoutOptions {
   cache: ShortLivedCache;
   /** A context for executing events for `viewer`; one per tick is shared by every subscriber of that access level. */
   contextFor(viewer: Viewer, requestId: string): unknown;
+  /** Called before each execution of a live root, in its tick: rows the event carries can serve its reads. */
+  beforeExecute?(root: LiveRoot): void;
   /** What clients may see of a result (errors formatted), to serialise; applied once per shared result. */
   formatResult(result: ExecutionResult): unknown;
   /** Unsent bytes a socket may hold before its client counts as too slow. */
@@ -116,7 +118,11 @@ export class FanoutExecutor {
     const shared: MemberViewer = { kind: 'member', organizationId: viewer.organizationId, role: viewer.role, userId: null, apiKeyId: null, sessionId: null };
     const { cache, formatResult } = this.options;
     const run = async (root: unknown): Promise<SharedResult> => {
-      const contextValue = isLiveRoot(root) ? this.tickContext(shared, root) : args.contextValue;
+      let contextValue = args.contextValue;
+      if (isLiveRoot(root)) {
+        this.options.beforeExecute?.(root);
+        contextValue = this.tickContext(shared, root);
+      }
       const result = await execute({ ...args, rootValue: root, contextValue });
       return { result, json: JSON.stringify(formatResult(result)) };
     };

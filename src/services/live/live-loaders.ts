@@ -10,6 +10,7 @@ import { Flow } from '../../entities/flow.entity';
 import { Message } from '../../entities/message.entity';
 import type { TenantEntity } from '../../entities/tenant.entity';
 import { User } from '../../entities/user.entity';
+import type { ConversationEventRoot, LiveRoot } from './live-event';
 
 const ENTITIES = { channel: Channel, contact: Contact, conversation: Conversation, flow: Flow, message: Message, user: User } as const;
 
@@ -61,6 +62,7 @@ class Generation {
   private readonly em: EntityManager;
   private readonly shared = new Map<Kind, AnyLoader>();
   private readonly perOrganization = new Map<string, LiveLoaderSet>();
+  private readonly primed = new Set<string>();
 
   constructor(orm: Orm) {
     this.em = systemEm(orm);
@@ -70,6 +72,14 @@ class Generation {
     let loaders = this.perOrganization.get(organizationId);
     if (!loaders) this.perOrganization.set(organizationId, (loaders = new OrganizationLoaders(organizationId, (kind) => this.sharedLoader(kind))));
     return loaders;
+  }
+
+  /** A message row (DB columns, as an event carries it) answers this tick's reads of that message. */
+  primeMessage(organizationId: string, row: Record<string, unknown>) {
+    const key = `${organizationId}\n${String(row.id)}`;
+    if (this.primed.has(key) || row.organization_id !== organizationId) return;
+    this.primed.add(key);
+    this.sharedLoader('message').clear(key).prime(key, this.em.map(Message, row) as unknown as TenantEntity);
   }
 
   private sharedLoader(kind: Kind): AnyLoader {
@@ -107,10 +117,23 @@ export class LiveLoaders {
   constructor(private readonly orm: Orm) {}
 
   forOrganization(organizationId: string): LiveLoaderSet {
+    return this.current().forOrganization(organizationId);
+  }
+
+  /**
+   * The message row a conversation event carries (read by the sequencer just after the commit)
+   * serves this tick's reads of it: under load, the query it saves waits behind the writers.
+   */
+  primeFrom(root: LiveRoot) {
+    const event = (root as Partial<ConversationEventRoot>).event;
+    if (event?.kind === 'conversation' && event.message) this.current().primeMessage(event.organizationId, event.message);
+  }
+
+  private current(): Generation {
     if (!this.generation) {
       this.generation = new Generation(this.orm);
       setImmediate(() => (this.generation = null));
     }
-    return this.generation.forOrganization(organizationId);
+    return this.generation;
   }
 }
