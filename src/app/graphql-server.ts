@@ -61,7 +61,7 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
   const guard = new ConnectionGuard({
     maxConnectionsPerKey: live.maxConnectionsPerKey,
     reauthIntervalMs: live.reauthIntervalMs,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    authenticateMany: (authorizations) => authenticator.authenticateMany(authorizations),
     log,
   });
   if (!deps.live) throw new Error('The GraphQL server needs the live feed dependencies (deps.live)');

@@ -5,7 +5,7 @@ import { unauthenticated } from '../domain/errors';
 import { roleAtLeast } from '../domain/role';
 import { systemEm } from '../db/entity-manager';
 import type { Orm } from '../db/orm';
-import { type JwtSigner, looksLikeJwt } from './jwt';
+import { type AccessClaims, type JwtSigner, looksLikeJwt } from './jwt';
 import { hashesEqual, parseApiKey, sha256 } from './opaque-token';
 import type { Viewer } from './viewer';
 
@@ -18,7 +18,19 @@ function constantTimeEquals(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
-/** Turns an `Authorization` value into a Viewer: null when absent, UNAUTHENTICATED when wrong. */
+/** What one credential of a batch came to: its viewer (null when absent), or why it was refused. */
+export type AuthenticationOutcome = { viewer: Viewer | null } | { error: unknown };
+
+/** Credentials looked up per query when many are checked at once. */
+const LOOKUP_CHUNK = 500;
+
+type Parsed = { kind: 'none' } | { kind: 'operator' } | { kind: 'jwt'; token: string } | { kind: 'apiKey'; key: string; prefix: string };
+
+/**
+ * Turns an `Authorization` value into a Viewer: null when absent, UNAUTHENTICATED when wrong.
+ * `authenticateMany` checks any number at once with one query per kind of credential: live feeds
+ * re-check every open socket's credential on a timer, thousands of them.
+ */
 export class Authenticator {
   constructor(
     private readonly orm: Orm,
@@ -27,55 +39,108 @@ export class Authenticator {
   ) {}
 
   async authenticate(authorization: string | undefined | null): Promise<Viewer | null> {
-    if (authorization === undefined || authorization === null || authorization === '') return null;
+    const outcome = (await this.authenticateMany([authorization ?? '']))[0]!;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.viewer;
+  }
+
+  /** The outcome of each authorization, in order. */
+  async authenticateMany(authorizations: readonly string[]): Promise<AuthenticationOutcome[]> {
+    const outcomes: AuthenticationOutcome[] = new Array(authorizations.length);
+    const tokens: { index: number; token: string }[] = [];
+    const keys: { index: number; key: string; prefix: string }[] = [];
+    authorizations.forEach((authorization, index) => {
+      let parsed: Parsed;
+      try {
+        parsed = this.parse(authorization);
+      } catch (error) {
+        outcomes[index] = { error };
+        return;
+      }
+      if (parsed.kind === 'none') outcomes[index] = { viewer: null };
+      else if (parsed.kind === 'operator') outcomes[index] = { viewer: { kind: 'operator' } };
+      else if (parsed.kind === 'jwt') tokens.push({ index, token: parsed.token });
+      else keys.push({ index, key: parsed.key, prefix: parsed.prefix });
+    });
+    for (let start = 0; start < tokens.length; start += LOOKUP_CHUNK) await this.fromAccessTokens(tokens.slice(start, start + LOOKUP_CHUNK), outcomes);
+    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) await this.fromApiKeys(keys.slice(start, start + LOOKUP_CHUNK), outcomes);
+    return outcomes;
+  }
+
+  private parse(authorization: string): Parsed {
+    if (authorization === '') return { kind: 'none' };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthenticated('Authorization must be "Bearer <api key or token>"');
     const credential = match[1]!;
     if (constantTimeEquals(credential, this.adminToken)) return { kind: 'operator' };
-    if (looksLikeJwt(credential)) return this.fromAccessToken(credential);
-    if (parseApiKey(credential)) return this.fromApiKey(credential);
+    if (looksLikeJwt(credential)) return { kind: 'jwt', token: credential };
+    const apiKey = parseApiKey(credential);
+    if (apiKey) return { kind: 'apiKey', key: credential, prefix: apiKey.prefix };
     throw unauthenticated();
   }
 
-  private async fromAccessToken(token: string): Promise<Viewer> {
-    const claims = await this.jwt.verify(token);
-    if (!claims) throw unauthenticated('The token is invalid or has expired');
-    const em = systemEm(this.orm);
-    const session = await em.findOne(UserSession, { id: claims.sessionId }, { populate: ['user'] });
-    const now = new Date();
-    if (!session || session.revokedAt || session.expiresAt <= now || session.user.id !== claims.userId) {
-      throw unauthenticated('The session has ended; sign in again');
+  private async fromAccessTokens(tokens: { index: number; token: string }[], outcomes: AuthenticationOutcome[]) {
+    const verified: { index: number; claims: AccessClaims }[] = [];
+    for (const { index, token } of tokens) {
+      const claims = await this.jwt.verify(token);
+      if (claims) verified.push({ index, claims });
+      else outcomes[index] = { error: unauthenticated('The token is invalid or has expired') };
     }
-    if (session.user.deactivatedAt) throw unauthenticated('This user is deactivated');
-    return {
-      kind: 'member',
-      organizationId: session.organization.id,
-      role: session.user.role,
-      userId: session.user.id,
-      apiKeyId: null,
-      sessionId: session.id,
-    };
+    if (!verified.length) return;
+    const em = systemEm(this.orm);
+    const sessions = await em.find(UserSession, { id: { $in: [...new Set(verified.map(({ claims }) => claims.sessionId))] } }, { populate: ['user'] });
+    const byId = new Map(sessions.map((session) => [session.id, session]));
+    const now = new Date();
+    for (const { index, claims } of verified) {
+      const session = byId.get(claims.sessionId);
+      if (!session || session.revokedAt || session.expiresAt <= now || session.user.id !== claims.userId) {
+        outcomes[index] = { error: unauthenticated('The session has ended; sign in again') };
+      } else if (session.user.deactivatedAt) {
+        outcomes[index] = { error: unauthenticated('This user is deactivated') };
+      } else {
+        outcomes[index] = {
+          viewer: {
+            kind: 'member',
+            organizationId: session.organization.id,
+            role: session.user.role,
+            userId: session.user.id,
+            apiKeyId: null,
+            sessionId: session.id,
+          },
+        };
+      }
+    }
   }
 
-  private async fromApiKey(key: string): Promise<Viewer> {
-    const { prefix } = parseApiKey(key)!;
+  private async fromApiKeys(keys: { index: number; key: string; prefix: string }[], outcomes: AuthenticationOutcome[]) {
     const em = systemEm(this.orm);
-    const apiKey = await em.findOne(ApiKey, { prefix }, { populate: ['user'] });
-    if (!apiKey || !hashesEqual(apiKey.secretHash, sha256(key))) throw unauthenticated();
-    if (apiKey.revokedAt) throw unauthenticated('This API key has been revoked');
-    if (apiKey.user?.deactivatedAt) throw unauthenticated('The member this API key acts for is deactivated');
+    const found = await em.find(ApiKey, { prefix: { $in: [...new Set(keys.map(({ prefix }) => prefix))] } }, { populate: ['user'] });
+    const byPrefix = new Map(found.map((apiKey) => [apiKey.prefix, apiKey]));
     const now = Date.now();
-    if (!apiKey.lastUsedAt || now - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await em.nativeUpdate(ApiKey, { id: apiKey.id }, { lastUsedAt: new Date(now) });
+    const used = new Set<string>();
+    for (const { index, key, prefix } of keys) {
+      const apiKey = byPrefix.get(prefix);
+      if (!apiKey || !hashesEqual(apiKey.secretHash, sha256(key))) {
+        outcomes[index] = { error: unauthenticated() };
+      } else if (apiKey.revokedAt) {
+        outcomes[index] = { error: unauthenticated('This API key has been revoked') };
+      } else if (apiKey.user?.deactivatedAt) {
+        outcomes[index] = { error: unauthenticated('The member this API key acts for is deactivated') };
+      } else {
+        if (!apiKey.lastUsedAt || now - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) used.add(apiKey.id);
+        outcomes[index] = {
+          viewer: {
+            kind: 'member',
+            organizationId: apiKey.organization.id,
+            // A key acting for a member never does more than that member may do today.
+            role: apiKey.user && !roleAtLeast(apiKey.user.role, apiKey.role) ? apiKey.user.role : apiKey.role,
+            userId: apiKey.user?.id ?? null,
+            apiKeyId: apiKey.id,
+            sessionId: null,
+          },
+        };
+      }
     }
-    return {
-      kind: 'member',
-      organizationId: apiKey.organization.id,
-      // A key acting for a member never does more than that member may do today.
-      role: apiKey.user && !roleAtLeast(apiKey.user.role, apiKey.role) ? apiKey.user.role : apiKey.role,
-      userId: apiKey.user?.id ?? null,
-      apiKeyId: apiKey.id,
-      sessionId: null,
-    };
+    if (used.size) await em.nativeUpdate(ApiKey, { id: { $in: [...used] } }, { lastUsedAt: new Date(now) });
   }
 }

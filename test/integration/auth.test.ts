@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures';
 import { LOGOUT, REVOKE_API_KEY, addMember, createApiKey, type TestMember } from '../helpers/members';
 import { TEST_SECRETS } from '../helpers/test-env';
+import { Authenticator, type AuthenticationOutcome } from '../../src/auth/authenticator';
 
 const VIEWER = { query: '{ viewer { role user { id } } }' };
 const CHANNELS = { query: '{ channels { totalCount } }' };
@@ -158,6 +159,49 @@ describe('authentication', () => {
       expect(result.logout.success).toBe(true);
 
       await expectRefused(bearer(other.token), /session has ended/);
+    });
+  });
+
+  describe('many credentials at once (how live sockets are re-checked)', () => {
+    it('gives each the outcome it gets alone, in order', async () => {
+      const revoked = await createApiKey(app, org.ownerKey, 'AGENT');
+      await app.client(org.ownerKey).request(REVOKE_API_KEY, { input: { id: revoked.id } });
+      const loggedOut = await addMember(app, org.ownerKey, 'VIEWER');
+      await app.client(loggedOut.token).request(LOGOUT);
+      const viewerKey = await createApiKey(app, org.ownerKey, 'VIEWER');
+      const [, prefix] = org.ownerKey.split('_');
+      const authorizations = [
+        `Bearer ${org.ownerKey}`,
+        `Bearer ${revoked.secret}`,
+        `Bearer wak_${prefix}_${'x'.repeat(43)}`,
+        'Basic abc',
+        '',
+        `Bearer ${TEST_SECRETS.ADMIN_TOKEN}`,
+        `Bearer ${member.token}`,
+        `Bearer ${loggedOut.token}`,
+        `Bearer ${await signAccessToken(claims, { expiresAt: Math.floor(Date.now() / 1000) - 10 })}`,
+        `Bearer ${viewerKey.secret}`,
+        `Bearer ${org.ownerKey}`,
+      ];
+      const authenticator = new Authenticator(app.orm, app.deps.jwt, TEST_SECRETS.ADMIN_TOKEN);
+      const describe = (outcome: AuthenticationOutcome) =>
+        'error' in outcome ? { refused: (outcome.error as Error).message } : { viewer: outcome.viewer };
+      const alone = await Promise.all(
+        authorizations.map(async (authorization) => {
+          try {
+            return { viewer: await authenticator.authenticate(authorization) };
+          } catch (error) {
+            return { refused: (error as Error).message };
+          }
+        }),
+      );
+      const together = (await authenticator.authenticateMany(authorizations)).map(describe);
+
+      expect(together).toEqual(alone);
+      expect(together.map((outcome) => ('viewer' in outcome ? (outcome.viewer?.kind ?? 'anonymous') : 'refused'))).toEqual([
+        'member', 'refused', 'refused', 'refused', 'anonymous', 'operator', 'member', 'refused', 'refused', 'member', 'member',
+      ]);
+      expect(together[9]).toMatchObject({ viewer: { role: 'VIEWER', apiKeyId: viewerKey.id } });
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors';
+import type { AuthenticationOutcome } from '../../auth/authenticator';
 import { credentialKey, type Viewer } from '../../auth/viewer';
 
 /** An open, authenticated socket as the guard sees it. */
@@ -18,8 +19,8 @@ export interface ConnectionGuardOptions {
   maxConnectionsPerKey: number;
   /** How often every open socket's credential is checked again. */
   reauthIntervalMs: number;
-  /** The same check as connection_init's: throws an AppError when the credential is no longer valid. */
-  authenticate(authorization: string): Promise<Viewer | null>;
+  /** The same check as connection_init's, for many credentials at once: an AppError for one no longer valid. */
+  authenticateMany(authorizations: string[]): Promise<AuthenticationOutcome[]>;
   log: Logger;
 }
 
@@ -81,7 +82,7 @@ export class ConnectionGuard {
     this.timer = null;
   }
 
-  /** Checks each distinct credential once and closes the sockets of those no longer valid as they were. */
+  /** Checks each distinct credential once (all in one batch) and closes the sockets of those no longer valid as they were. */
   async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
@@ -92,24 +93,29 @@ export class ConnectionGuard {
         if (group) group.push([socket, entry]);
         else byCredential.set(entry.authorization, [[socket, entry]]);
       }
-      for (const [authorization, group] of byCredential) {
-        let viewer: Viewer | null;
-        try {
-          viewer = await this.options.authenticate(authorization);
-        } catch (error) {
-          // Only a refused credential closes sockets; a database hiccup must not disconnect everyone.
-          if (!(error instanceof AppError)) {
-            this.options.log.warn({ err: error }, 'could not re-check a live socket credential');
-            continue;
-          }
-          viewer = null;
+      if (!byCredential.size) return;
+      const authorizations = [...byCredential.keys()];
+      let outcomes: AuthenticationOutcome[];
+      try {
+        outcomes = await this.options.authenticateMany(authorizations);
+      } catch (error) {
+        // A database hiccup must not disconnect everyone: the next sweep checks again.
+        this.options.log.warn({ err: error }, 'could not re-check live socket credentials');
+        return;
+      }
+      authorizations.forEach((authorization, index) => {
+        const outcome = outcomes[index]!;
+        if ('error' in outcome && !(outcome.error instanceof AppError)) {
+          this.options.log.warn({ err: outcome.error }, 'could not re-check a live socket credential');
+          return;
         }
-        for (const [socket, entry] of group) {
+        const viewer = 'viewer' in outcome ? outcome.viewer : null;
+        for (const [socket, entry] of byCredential.get(authorization)!) {
           if (sameViewer(entry.viewer, viewer)) continue;
           this.release(socket);
           socket.close(FORBIDDEN, 'Forbidden: the credential was revoked or changed');
         }
-      }
+      });
     } finally {
       this.sweeping = false;
     }
