@@ -11,6 +11,7 @@ import { Message } from '../../entities/message.entity';
 import type { TenantEntity } from '../../entities/tenant.entity';
 import { User } from '../../entities/user.entity';
 import type { ConversationEventRoot, LiveRoot } from './live-event';
+import { rowViewOf } from './row-view';
 
 const ENTITIES = { channel: Channel, contact: Contact, conversation: Conversation, flow: Flow, message: Message, user: User } as const;
 
@@ -74,12 +75,12 @@ class Generation {
     return loaders;
   }
 
-  /** A message row (DB columns, as an event carries it) answers this tick's reads of that message. */
-  primeMessage(organizationId: string, row: Record<string, unknown>) {
+  /** A message (a view of the row an event carries) answers this tick's reads of it. */
+  primeMessage(organizationId: string, row: Record<string, unknown>, view: (row: Record<string, unknown>) => Message) {
     const key = `${organizationId}\n${String(row.id)}`;
     if (this.primed.has(key) || row.organization_id !== organizationId) return;
     this.primed.add(key);
-    this.sharedLoader('message').clear(key).prime(key, this.em.map(Message, row) as unknown as TenantEntity);
+    this.sharedLoader('message').clear(key).prime(key, view(row) as unknown as TenantEntity);
   }
 
   private sharedLoader(kind: Kind): AnyLoader {
@@ -113,8 +114,11 @@ class Generation {
  */
 export class LiveLoaders {
   private generation: Generation | null = null;
+  private readonly messageView: (row: Record<string, unknown>) => Message;
 
-  constructor(private readonly orm: Orm) {}
+  constructor(private readonly orm: Orm) {
+    this.messageView = rowViewOf(orm, Message);
+  }
 
   forOrganization(organizationId: string): LiveLoaderSet {
     return this.current().forOrganization(organizationId);
@@ -122,11 +126,12 @@ export class LiveLoaders {
 
   /**
    * The message row a conversation event carries (read by the sequencer just after the commit)
-   * serves this tick's reads of it: under load, the query it saves waits behind the writers.
+   * serves this tick's reads of it: under load, the query it saves waits behind the writers. It
+   * is shown through a plain view of the row (rowViewOf), not a MikroORM entity.
    */
   primeFrom(root: LiveRoot) {
     const event = (root as Partial<ConversationEventRoot>).event;
-    if (event?.kind === 'conversation' && event.message) this.current().primeMessage(event.organizationId, event.message);
+    if (event?.kind === 'conversation' && event.message) this.current().primeMessage(event.organizationId, event.message, this.messageView);
   }
 
   private current(): Generation {
