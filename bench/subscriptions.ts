@@ -14,6 +14,8 @@
  *      organizations) -> worker -> Redis -> api #1 -> every subscriber of the organization.
  *   B. second process: agents close and reopen conversations through api #2, and, for comparison,
  *      through api #1, at `--hop-rate`; subscribers stay on api #1.
+ *   A2. the same fan-out at `--rate` whatever the pipeline sustains: events of the relay's shape
+ *      published on Redis at that rate, latency from Redis to each subscriber.
  *   C. capacity: `--burst` logged events re-published on their organization topics at once; deliveries
  *      per second through api #1, then through the bare server with the same sockets and topics.
  * Delivery latency is measured from when the event appeared on Redis (this process taps the topics)
@@ -433,6 +435,28 @@ async function main() {
         body: JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: String(nextCursor++), type: row.type, data: row.data, at: row.created_at.toISOString(), message: row.message }),
       }));
     const messages = burstMessages();
+
+    // A2. The fan-out at the target rate, whatever the pipeline sustains: RATE events/s of the relay's
+    // shape published on Redis for the same duration, latency from Redis to each subscriber.
+    await quiet(receiver);
+    let published = 0;
+    const publishOne: Send = async () => {
+      const row = logged[published++ % logged.length]!;
+      const body = JSON.stringify({ kind: 'conversation', organizationId: row.organization_id, conversationId: row.conversation_id, cursor: String(nextCursor++), type: row.type, data: row.data, at: row.created_at.toISOString(), message: row.message });
+      await publisher.publish(`${prefix}:events:org:${row.organization_id}`, body);
+      return 200;
+    };
+    receiver.reset();
+    setTimeout(() => {
+      receiver.reset();
+      receiver.measuring = true;
+    }, WARMUP_MS);
+    await openLoop(publishOne, RATE, DURATION_MS, WARMUP_MS);
+    await quiet(receiver);
+    receiver.measuring = false;
+    console.log(`\n  A2. ${RATE} events/s published on Redis for ${DURATION_MS / 1000} s (the relay's shape), subscribers on api #1`);
+    const targetLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
+    console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.latencies.length / (DURATION_MS / 1000)).padStart(9)}`);
     /** `server` is the process sending to the sockets: its CPU time per delivery is printed too (the machine is shared, so wall time is noisy). */
     const burst = async (label: string, server: number) => {
       await quiet(receiver);
@@ -469,6 +493,7 @@ async function main() {
     const best = (values: number[]) => Math.max(...values);
     console.log('\n  summary');
     console.log(`  ${'delivery p99 at the pipeline rate'.padEnd(46)} ${ms(pipelineLatency.p99).padStart(9)}   (target under 50 ms)`);
+    console.log(`  ${`delivery p99 at ${RATE} events/s published`.padEnd(46)} ${ms(targetLatency.p99).padStart(9)}   (target under 50 ms)`);
     console.log(`  ${'api #1 RSS peak'.padEnd(46)} ${`${rssPeak.toFixed(0)} MB`.padStart(9)}   (target under 1 GB)`);
     console.log(`  ${'deliveries/s, ours / bare ws'.padEnd(46)} ${perSecond(best(ours)).padStart(9)} / ${perSecond(best(baseline))} = ${(best(ours) / best(baseline)).toFixed(2)}   (target at least 0.5)`);
     const hopCost = (hop['through api #2 (across processes)'] ?? NaN) - ((hop['through api #1 (same process)'] ?? NaN) + (hop['through api #1 again'] ?? NaN)) / 2;
