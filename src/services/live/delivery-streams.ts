@@ -103,6 +103,8 @@ export interface DirectSocket {
   readonly readyState: number;
   readonly OPEN: number;
   readonly bufferedAmount: number;
+  /** Negotiated extensions; '' when none (no compression), so a prebuilt frame can go to the transport as it is. */
+  readonly extensions?: string;
   send(data: string | Buffer, options: { binary: boolean }): void;
 }
 
@@ -139,6 +141,8 @@ const TEXT = { binary: false } as const;
 export class DirectStream implements AsyncIterableIterator<ExecutionResult>, QueueConsumer, DeliveryWaiter {
   private readonly pending: SharedDelivery[] = [];
   private readonly prefix: Buffer;
+  /** Frames go to the TCP socket as they are: ws negotiated no extension that would change their bytes. */
+  private readonly writesFrames: boolean;
   private sourceOutcome: Outcome | null = null;
   private outcome: Outcome | null = null;
   private settle: { resolve(result: IteratorResult<ExecutionResult>): void; reject(error: unknown): void } | null = null;
@@ -154,6 +158,7 @@ export class DirectStream implements AsyncIterableIterator<ExecutionResult>, Que
     private readonly options: DirectStreamOptions,
   ) {
     this.prefix = Buffer.from(`{"id":${JSON.stringify(options.id)},"type":"next","payload":`);
+    this.writesFrames = options.transport !== undefined && options.socket.extensions === '';
     source.consume(this);
   }
 
@@ -244,8 +249,13 @@ export class DirectStream implements AsyncIterableIterator<ExecutionResult>, Que
         this.options.onSlowConsumer();
         return this.finish({ done: true });
       }
-      if (transport) beforeWrite(transport);
-      socket.send(head.frame(id, this.prefix), TEXT);
+      if (transport && this.writesFrames) {
+        // The whole frame, prebuilt once for the group: ws would write a header and the payload each time.
+        beforeWrite(transport);
+        transport.write(head.frame(id, this.prefix));
+      } else {
+        socket.send(head.message(id, this.prefix), TEXT);
+      }
       sent = true;
     }
     if (this.outcome) return;

@@ -1,4 +1,5 @@
 import type { ExecutionResult } from 'graphql';
+import { textFrameHeader } from './ws-frame';
 
 /** A result executed once for a group of subscribers, and serialised once. */
 export interface SharedResult {
@@ -49,14 +50,26 @@ export class SharedDelivery {
     this.waiters.push(waiter);
   }
 
-  /** The `next` message for operation `id` whose frame starts with `prefix` (see DirectStream); once ready. */
+  /**
+   * The `next` message for operation `id` whose text starts with `prefix` (see DirectStream), as a
+   * whole WebSocket text frame: written to the TCP socket as it is, one buffer and one write per
+   * subscriber. Once ready.
+   */
   frame(id: string, prefix: Buffer): Buffer {
     if (id !== this.lastId) {
       const body = this.body!;
-      this.lastFrame = Buffer.concat([prefix, body], prefix.length + body.length);
+      const length = prefix.length + body.length;
+      const header = textFrameHeader(length);
+      this.lastFrame = Buffer.concat([header, prefix, body], header.length + length);
       this.lastId = id;
     }
     return this.lastFrame!;
+  }
+
+  /** The same message as text to hand to a WebSocket's `send` (no frame header). */
+  message(id: string, prefix: Buffer): Buffer {
+    const frame = this.frame(id, prefix);
+    return frame.subarray(frame.length - prefix.length - this.body!.length);
   }
 
   private wake() {

@@ -2,6 +2,7 @@
 export interface Corkable {
   cork(): void;
   uncork(): void;
+  write(chunk: Buffer): boolean;
 }
 
 /** Transports written to in this turn of the event loop: true once they hold their later writes. */
