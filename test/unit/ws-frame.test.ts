@@ -1,5 +1,11 @@
-import { Receiver } from 'ws';
+import type { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
 import { textFrameHeader } from '../../src/services/live/ws-frame';
+
+/** ws's frame parser (what its client runs on every byte it receives); exported, but not in its type definitions. */
+const { Receiver } = WebSocket as unknown as {
+  Receiver: new (options: { isServer: boolean; maxPayload: number }) => EventEmitter & { write(chunk: Buffer): void };
+};
 
 /** What ws's own parser (the client side of a connection) reads from `bytes`. */
 function parse(bytes: Buffer): Promise<{ text: string; isBinary: boolean }> {
