@@ -85,11 +85,21 @@ export class EventSequencer {
   /** Events were committed: sequence and publish them (soon; this does not wait). */
   kick(): void {
     if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
+    this.again = true;
+    this.running ??= this.drainWhileKicked();
+  }
+
+  /**
+   * Drains until no kick is left. A kick that lands while a drain gives its lock back still counts:
+   * the check below and the end of `running` happen in one step, with no await between.
+   */
+  private async drainWhileKicked(): Promise<void> {
+    try {
+      // After a failure, the next kick or poll retries: no tight loop against a database that is down.
+      while (this.again && !this.closed && (await this.drain()));
+    } finally {
+      this.running = null;
     }
-    this.running = this.drain().finally(() => (this.running = null));
   }
 
   /** Resolves when nothing is being relayed: what was kicked before has been published. */
@@ -113,8 +123,8 @@ export class EventSequencer {
     }
   }
 
-  /** Relays until no kick came in meanwhile, holding the lock throughout. */
-  private async drain() {
+  /** Relays until no kick came in meanwhile, holding the lock throughout; false when it failed. */
+  private async drain(): Promise<boolean> {
     const pool = this.em.getKnex().client as unknown as SqlClient;
     let connection: SqlConnection | null = null;
     let locked = false;
@@ -127,8 +137,10 @@ export class EventSequencer {
         this.again = false;
         published = await this.relay(connection, published);
       } while (this.again && !this.closed);
+      return true;
     } catch (error) {
       this.log.warn({ err: error }, 'could not sequence conversation events; retrying shortly');
+      return false;
     } finally {
       if (connection) await this.release(pool, connection, locked);
     }
