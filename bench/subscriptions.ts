@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     /** Writes a V8 CPU profile of api #1 to this folder (open it in Chrome DevTools). */
     'cpu-prof': { type: 'string' },
+    /** More Node flags for api #1, e.g. "--trace-gc" (its output goes to the app log). */
+    'api-node-args': { type: 'string', default: '' },
     /** Skip phases A and B: connect, then measure the bursts only. */
     'burst-only': { type: 'boolean', default: false },
   },
@@ -304,7 +306,7 @@ async function main() {
   const db = new Client({ connectionString: databaseUrl });
   try {
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
-    const api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, profile);
+    const api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, [...profile, ...args['api-node-args']!.split(' ').filter(Boolean)]);
     processes.push(api);
     processes.push(await startAppProcess({ ...env, ROLE: 'worker' }, logFile));
     const second = await startAppProcess({ ...env, ROLE: 'api' }, logFile);

@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures';
-import { LOGOUT, REVOKE_API_KEY, addMember, createApiKey, type TestMember } from '../helpers/members';
+import { DEACTIVATE_USER, LOGOUT, REVOKE_API_KEY, addMember, createApiKey, type TestMember } from '../helpers/members';
 import { TEST_SECRETS } from '../helpers/test-env';
 import { Authenticator, type AuthenticationOutcome } from '../../src/auth/authenticator';
 
@@ -169,6 +169,12 @@ describe('authentication', () => {
       const loggedOut = await addMember(app, org.ownerKey, 'VIEWER');
       await app.client(loggedOut.token).request(LOGOUT);
       const viewerKey = await createApiKey(app, org.ownerKey, 'VIEWER');
+      // A key acting for a member never does more than the member: an ADMIN key of an AGENT acts as AGENT.
+      const agent = await addMember(app, org.ownerKey, 'AGENT');
+      const cappedKey = await createApiKey(app, org.ownerKey, 'ADMIN', { userId: agent.id });
+      const leaver = await addMember(app, org.ownerKey, 'AGENT');
+      const leaversKey = await createApiKey(app, org.ownerKey, 'AGENT', { userId: leaver.id });
+      await app.client(org.ownerKey).request(DEACTIVATE_USER, { input: { id: leaver.id } });
       const [, prefix] = org.ownerKey.split('_');
       const authorizations = [
         `Bearer ${org.ownerKey}`,
@@ -182,6 +188,8 @@ describe('authentication', () => {
         `Bearer ${await signAccessToken(claims, { expiresAt: Math.floor(Date.now() / 1000) - 10 })}`,
         `Bearer ${viewerKey.secret}`,
         `Bearer ${org.ownerKey}`,
+        `Bearer ${cappedKey.secret}`,
+        `Bearer ${leaversKey.secret}`,
       ];
       const authenticator = new Authenticator(app.orm, app.deps.jwt, TEST_SECRETS.ADMIN_TOKEN);
       const describe = (outcome: AuthenticationOutcome) =>
@@ -195,13 +203,19 @@ describe('authentication', () => {
           }
         }),
       );
+      await app.orm.em.fork().getConnection().execute('update api_key set last_used_at = null where id = ?', [viewerKey.id]);
       const together = (await authenticator.authenticateMany(authorizations)).map(describe);
 
       expect(together).toEqual(alone);
       expect(together.map((outcome) => ('viewer' in outcome ? (outcome.viewer?.kind ?? 'anonymous') : 'refused'))).toEqual([
-        'member', 'refused', 'refused', 'refused', 'anonymous', 'operator', 'member', 'refused', 'refused', 'member', 'member',
+        'member', 'refused', 'refused', 'refused', 'anonymous', 'operator', 'member', 'refused', 'refused', 'member', 'member', 'member', 'refused',
       ]);
       expect(together[9]).toMatchObject({ viewer: { role: 'VIEWER', apiKeyId: viewerKey.id } });
+      expect(together[11]).toMatchObject({ viewer: { role: 'AGENT', userId: agent.id, apiKeyId: cappedKey.id } });
+      expect(together[12]).toEqual({ refused: expect.stringMatching(/deactivated/) });
+      // Use is recorded by the batch too, as for a request.
+      const [used] = (await app.orm.em.fork().getConnection().execute('select last_used_at from api_key where id = ?', [viewerKey.id])) as { last_used_at: Date | null }[];
+      expect(Date.now() - new Date(used!.last_used_at!).getTime()).toBeLessThan(60_000);
     });
   });
 });
