@@ -59,8 +59,9 @@ type Parsed = { kind: 'none' } | { kind: 'operator' } | { kind: 'jwt'; token: st
 
 /**
  * Turns an `Authorization` value into a Viewer: null when absent, UNAUTHENTICATED when wrong.
- * `authenticateMany` checks any number at once with one query per kind of credential: live feeds
- * re-check every open socket's credential on a timer, thousands of them.
+ * `authenticateMany` checks any number at once, one query per kind of credential and LOOKUP_CHUNK:
+ * live feeds re-check every open socket's credential on a timer, thousands of them. Plain SQL:
+ * this runs for every request, and entities would only be read, never written.
  */
 export class Authenticator {
   constructor(

@@ -105,7 +105,7 @@ class ConversationFeed {
       void this.queue.return(); // releases the listener: the subscription fails
       throw error;
     }
-    // Published before the log's end was read, yet sequenced after it: the feed starts with these.
+    // Received while the log's end was read: those after it are the first the feed delivers.
     this.releaseHeld();
     if (this.gapWhileStarting) void this.catchUp();
   }
