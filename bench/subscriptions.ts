@@ -308,7 +308,8 @@ async function main() {
     const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
     const api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, [...profile, ...args['api-node-args']!.split(' ').filter(Boolean)]);
     processes.push(api);
-    processes.push(await startAppProcess({ ...env, ROLE: 'worker' }, logFile));
+    const worker = await startAppProcess({ ...env, ROLE: 'worker' }, logFile);
+    processes.push(worker);
     const second = await startAppProcess({ ...env, ROLE: 'api' }, logFile);
     processes.push(second);
     await db.connect();
@@ -455,10 +456,19 @@ async function main() {
       receiver.reset();
       receiver.measuring = true;
     }, WARMUP_MS);
+    // Who was busy: this process measures both ends, so its own load shows in the latency too.
+    const [loadCpuBefore, apiCpuBefore, workerCpuBefore, a2Start] = [process.cpuUsage(), cpuSeconds(api.process.pid!), cpuSeconds(worker.process.pid!), now()];
     await openLoop(publishOne, RATE, DURATION_MS, WARMUP_MS);
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const a2Seconds = (now() - a2Start) / 1000;
+    const apiBusy = (cpuSeconds(api.process.pid!) - apiCpuBefore) / a2Seconds;
+    const workerBusy = (cpuSeconds(worker.process.pid!) - workerCpuBefore) / a2Seconds;
     await quiet(receiver);
     receiver.measuring = false;
     console.log(`\n  A2. ${RATE} events/s published on Redis for ${DURATION_MS / 1000} s (the relay's shape), subscribers on api #1`);
+    const loadBusy = (loadCpu.user + loadCpu.system) / 1e6 / a2Seconds;
+    const percent = (busy: number) => `${(busy * 100).toFixed(0)}%`;
+    console.log(`  ${'CPU busy: api #1 / load process / worker'.padEnd(46)} ${percent(apiBusy).padStart(9)} / ${percent(loadBusy)} / ${percent(workerBusy)} of a core`);
     const targetLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.latencies.length / (DURATION_MS / 1000)).padStart(9)}`);
     /** `server` is the process sending to the sockets: its CPU time per delivery is printed too (the machine is shared, so wall time is noisy). */
