@@ -26,6 +26,8 @@
  * start of the webhook POST to the fake receiving the reply for that customer (p50, p99, max).
  * Also the CPU seconds each process used, to see where the time goes. `--profile DIR` writes V8
  * CPU profiles of the app processes to DIR (`.cpuprofile`: open them in Chrome DevTools).
+ * `--statements N` lists the N statements PostgreSQL spent the most time on, with calls per message,
+ * and the commits per message.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '1' },
     profile: { type: 'string' },
+    /** Print the N statements PostgreSQL spent the most time on (pg_stat_statements; private PostgreSQL only). */
+    statements: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
     /** private: a throwaway PostgreSQL with default durability (fsync on), its CPU counted alone; shared: DATABASE_URL as it is. */
     pg: { type: 'string', default: 'private' },
@@ -218,10 +222,37 @@ process.on('exit', () => {
   return file;
 }
 
+/** Transactions committed in the current database so far (the sampler's own count too: a few per second). */
+async function commitCount(db: Client): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('select xact_commit as n from pg_stat_database where datname = current_database()');
+  return Number(rows[0]!.n);
+}
+
+/** The statements PostgreSQL spent the most time on during the run, per message. */
+async function printStatements(db: Client, top: number, messages: number) {
+  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; rows: string }>(
+    `select query, calls, total_exec_time as total, mean_exec_time as mean, rows
+       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_exec_time desc limit $1`,
+    [top],
+  );
+  const { rows: all } = await db.query<{ calls: string; total: number }>(
+    `select sum(calls) as calls, sum(total_exec_time) as total from pg_stat_statements
+      where dbid = (select oid from pg_database where datname = current_database())`,
+  );
+  console.log(`  statements: ${(Number(all[0]!.calls) / messages).toFixed(1)} per message, ${(all[0]!.total / messages).toFixed(2)} ms of execution per message; the top ${top}:`);
+  console.log('    per msg   mean ms   total s   statement');
+  for (const row of rows) {
+    const text = row.query.replace(/\s+/g, ' ').slice(0, 140);
+    console.log(`    ${(Number(row.calls) / messages).toFixed(2).padStart(7)}   ${row.mean.toFixed(3).padStart(7)}   ${(row.total / 1000).toFixed(2).padStart(7)}   ${text}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  if (args.pg === 'private') privatePg = await startPrivatePostgres();
+  if (args.statements && args.pg !== 'private') throw new Error('--statements needs the private PostgreSQL');
+  if (args.pg === 'private') privatePg = await startPrivatePostgres({ statementStats: Boolean(args.statements) });
   const databaseName = `wa_bench_flow_${randomBytes(4).toString('hex')}`;
   const prefix = `bflow${randomBytes(4).toString('hex')}`;
   const logFile = path.join(os.tmpdir(), `${prefix}.log`);
@@ -311,6 +342,11 @@ async function main() {
       }
     })();
 
+    if (args.statements) {
+      await db.query('create extension if not exists pg_stat_statements');
+      await db.query('select pg_stat_statements_reset()');
+    }
+    const commitsBefore = await commitCount(db);
     const cpuBefore = cpuSnapshot(processes);
     const postedAt = new Map<string, number[]>(waIds.map((waId) => [waId, []]));
     const failures: Record<string, number> = {};
@@ -392,6 +428,9 @@ async function main() {
       const used = cpuAfter[label]! - cpuBefore[label]!;
       console.log(`    ${label.padEnd(30)} ${used.toFixed(1).padStart(6)} s   ${((used * 1000) / Math.max(1, replyTimes.length)).toFixed(2)} ms per message`);
     }
+    const commits = (await commitCount(db)) - commitsBefore;
+    console.log(`  PostgreSQL commits  ${commits} (${(commits / Math.max(1, total)).toFixed(1)} per message)`);
+    if (args.statements) await printStatements(db, Number(args.statements), total);
   } finally {
     agent.destroy();
     await Promise.all(processes.map(({ app }) => app.stop().catch(() => undefined)));

@@ -23,8 +23,9 @@ function pgBin(): string {
  * A throwaway PostgreSQL with the default durability settings (fsync on), on a free port, in a
  * temporary folder on disk. The shared development server runs with fsync=off for test speed, which
  * makes a single-row commit nearly free and is not what the targets of DESIGN.md section 10 mean.
+ * `statementStats` loads pg_stat_statements, so a benchmark can show which statements cost the most.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(options: { statementStats?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = pgBin();
   const dir = mkdtempSync(path.join(tmpdir(), 'wa-bench-pg-'));
   const data = path.join(dir, 'data');
@@ -36,7 +37,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '--auth=trust', '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
-    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`]);
+    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200${options.statementStats ? ' -c shared_preload_libraries=pg_stat_statements' : ''}`]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`Could not start a private PostgreSQL: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);

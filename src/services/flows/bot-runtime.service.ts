@@ -1,17 +1,14 @@
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import { Conversation, ConversationStatus } from '../../entities/conversation.entity';
-import { FlowVersion } from '../../entities/flow-version.entity';
-import { Flow } from '../../entities/flow.entity';
 import { AuthorKind, MessageType } from '../../entities/message.entity';
-import { Template } from '../../entities/template.entity';
 import type { EntityManager } from '../../db/entity-manager';
 import { advanceFlow, resumeAfterHttp, startFlow, type BotState, type EngineOutput, type InboundInput, type StepResult } from '../../domain/flow/flow-engine';
 import type { FlowDefinition } from '../../domain/flow/flow-validation';
 import { buildTemplateComponents, templateParameterSpec } from '../../domain/template-rules';
 import { buildContentRequest, buildTemplateRequest } from '../../meta/send-request.builder';
 import { appendEvent, appendEvents, type EventDraft } from '../inbound/conversation-log';
-import { queueOutbound, type Queued } from '../outbound/queue-outbound.service';
-import { sql } from '../../db/sql';
+import { insertOutbound, type OutboundDraft, type Queued } from '../outbound/queue-outbound.service';
+import { jsonb, sql } from '../../db/sql';
 
 /** Default bot session lifetime without activity (DESIGN.md section 11). */
 const DEFAULT_TTL_MINUTES = 1440;
@@ -24,6 +21,35 @@ export interface BotTurn {
   /** An HTTP node waits for this request; the caller enqueues it after the commit. */
   http: { conversationId: string; nodeId: string; request: Extract<EngineOutput, { kind: 'http' }>['request'] } | null;
 }
+
+/** A flow as a conversation or channel points at it. */
+export interface FlowRef {
+  id: string;
+  publishedVersion: number | null;
+  archived: boolean;
+}
+
+/**
+ * What the bot reads and changes of a conversation, as plain data rather than an entity: the
+ * inbound path loads it with the statement that locks the row and writes it back with its other
+ * changes in one UPDATE, so a bot turn costs no ORM work and no round trips of its own.
+ */
+export interface BotConversation {
+  id: string;
+  organizationId: string;
+  channelId: string;
+  wabaId: string;
+  contact: { name: string | null; waId: string };
+  /** The channel's default flow. */
+  defaultFlow: FlowRef | null;
+  status: ConversationStatus;
+  botState: Record<string, unknown> | null;
+  botExpiresAt: Date | null;
+  /** The latest message the bot queued in this turn, for the conversation's `last_message_id`. */
+  lastQueuedId: string | null;
+}
+
+const newTurn = (): BotTurn => ({ queued: [], events: [], http: null });
 
 interface LoadedFlow {
   id: string;
@@ -45,17 +71,38 @@ async function loadVersion(em: EntityManager, flowId: string, version: number): 
     versionCache.set(key, cached); // most recently used last
     return cached;
   }
-  const found = await em.findOne(FlowVersion, { flow: flowId, version });
+  const [found] = await sql<{ definition: FlowDefinition }>(em, `select definition from flow_version where flow_id = ? and version = ?`, [flowId, version]);
   if (!found) return null;
-  const loaded = { id: flowId, version, definition: found.definition as unknown as FlowDefinition };
+  const loaded = { id: flowId, version, definition: found.definition };
   versionCache.set(key, loaded);
   if (versionCache.size > VERSION_CACHE_SIZE) versionCache.delete(versionCache.keys().next().value!);
   return loaded;
 }
 
-async function loadPublished(em: EntityManager, flow: Flow | null | undefined): Promise<LoadedFlow | null> {
-  if (!flow || flow.archivedAt || !flow.publishedVersion) return null;
+async function loadPublished(em: EntityManager, flow: FlowRef | null): Promise<LoadedFlow | null> {
+  if (!flow || flow.archived || !flow.publishedVersion) return null;
   return loadVersion(em, flow.id, flow.publishedVersion);
+}
+
+/** A flow of the organization by id (a jump's target, the last flow of a conversation). */
+async function findFlow(em: EntityManager, organizationId: string, flowId: string): Promise<FlowRef | null> {
+  const [row] = await sql<{ id: string; published_version: number | null; archived: boolean }>(
+    em,
+    `select id, published_version, archived_at is not null as archived from flow where id = ? and organization_id = ?`,
+    [flowId, organizationId],
+  );
+  return row ? { id: row.id, publishedVersion: row.published_version, archived: row.archived } : null;
+}
+
+/** The organization's APPROVED template of that name and language on the conversation's business account. */
+async function findApprovedTemplate(em: EntityManager, conversation: BotConversation, name: string, language: string) {
+  const [row] = await sql<{ id: string; name: string; language: string; components: unknown[] | null }>(
+    em,
+    `select id, name, language, components from template
+     where organization_id = ? and waba_id = ? and name = ? and language = ? and status = 'APPROVED' limit 1`,
+    [conversation.organizationId, conversation.wabaId, name, language],
+  );
+  return row ?? null;
 }
 
 /** A published flow whose keyword is the whole message (case-insensitive). Plain SQL: every inbound message asks. */
@@ -74,8 +121,13 @@ async function flowForKeyword(em: EntityManager, organizationId: string, text: s
 const TYPE_OF_CONTENT: Record<string, MessageType> = { text: MessageType.TEXT, buttons: MessageType.INTERACTIVE, list: MessageType.INTERACTIVE };
 
 /** Queues the engine's outputs through the send pipeline, in order. */
-async function queueOutputs(em: EntityManager, conversation: Conversation, flow: LoadedFlow, outputs: EngineOutput[], turn: BotTurn): Promise<void> {
+async function queueOutputs(em: EntityManager, conversation: BotConversation, flow: LoadedFlow, outputs: EngineOutput[], turn: BotTurn): Promise<void> {
   const to = conversation.contact.waId;
+  const queue = async (draft: Omit<OutboundDraft, 'conversation'>) => {
+    const queued = await insertOutbound(em, { ...draft, conversation: { id: conversation.id, organizationId: conversation.organizationId, channelId: conversation.channelId } });
+    conversation.lastQueuedId = queued.messageId;
+    turn.queued.push(queued);
+  };
   for (const output of outputs) {
     const sentBy = { id: flow.id, version: flow.version, nodeId: output.nodeId };
     if (output.kind === 'http') {
@@ -85,28 +137,19 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, flow:
     if (output.kind === 'content') {
       const content = output.content;
       const type = content.kind === 'media' ? (content.mediaKind.toUpperCase() as MessageType) : TYPE_OF_CONTENT[content.kind]!;
-      turn.queued.push(
-        await queueOutbound(em, {
-          conversation,
-          type,
-          text: content.kind === 'media' ? (content.caption ?? null) : content.text,
-          author: { kind: AuthorKind.BOT },
-          flow: sentBy,
-          request: (messageId) => buildContentRequest({ to, callbackData: messageId }, content),
-        }),
-      );
+      await queue({
+        type,
+        text: content.kind === 'media' ? (content.caption ?? null) : content.text,
+        author: { kind: AuthorKind.BOT },
+        flow: sentBy,
+        request: (messageId) => buildContentRequest({ to, callbackData: messageId }, content),
+      });
       continue;
     }
-    const template = await em.findOne(Template, {
-      organization: conversation.organization,
-      wabaId: conversation.channel.wabaId,
-      name: output.name,
-      language: output.language,
-      status: 'APPROVED',
-    });
+    const template = await findApprovedTemplate(em, conversation, output.name, output.language);
     if (!template) {
       turn.events.push(
-        await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, {
+        await appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.BOT, {
           type: 'error',
           nodeId: output.nodeId,
           message: `No APPROVED template ${output.name} (${output.language})`,
@@ -120,7 +163,7 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, flow:
     } catch (error) {
       // A parameter that renders blank or does not fit: the flow goes on; the error is on the record.
       turn.events.push(
-        await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, {
+        await appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.BOT, {
           type: 'error',
           nodeId: output.nodeId,
           message: `Template ${output.name}: ${(error as Error).message}`.slice(0, 500),
@@ -128,28 +171,25 @@ async function queueOutputs(em: EntityManager, conversation: Conversation, flow:
       );
       continue;
     }
-    turn.queued.push(
-      await queueOutbound(em, {
-        conversation,
-        type: MessageType.TEMPLATE,
-        text: template.name,
-        author: { kind: AuthorKind.BOT },
-        flow: sentBy,
-        template,
-        request: (messageId) => buildTemplateRequest({ to, callbackData: messageId }, { name: template.name, language: template.language, components }),
-      }),
-    );
+    await queue({
+      type: MessageType.TEMPLATE,
+      text: template.name,
+      author: { kind: AuthorKind.BOT },
+      flow: sentBy,
+      template,
+      request: (messageId) => buildTemplateRequest({ to, callbackData: messageId }, { name: template.name, language: template.language, components }),
+    });
   }
 }
 
 /** Stores a step's state, status, outputs and events; follows a jump to another flow. */
-async function applyStep(em: EntityManager, conversation: Conversation, flow: LoadedFlow, result: StepResult, turn: BotTurn, now: Date, jumps = 0) {
-  const organizationId = conversation.organization.id;
+async function applyStep(em: EntityManager, conversation: BotConversation, flow: LoadedFlow, result: StepResult, turn: BotTurn, now: Date, jumps = 0) {
+  const organizationId = conversation.organizationId;
   await queueOutputs(em, conversation, flow, result.outputs, turn);
   const logged = result.events.map((event) => ({ type: ConversationEventType.BOT, data: { ...event, flowId: flow.id, flowVersion: flow.version } }));
   turn.events.push(...(await appendEvents(em, organizationId, conversation.id, logged)));
   if (result.jumpToFlow && jumps < MAX_FLOW_JUMPS) {
-    const target = await loadPublished(em, await em.findOne(Flow, { id: result.jumpToFlow, organization: organizationId }));
+    const target = await loadPublished(em, await findFlow(em, organizationId, result.jumpToFlow));
     if (target) {
       const next = startFlow({ id: target.id, version: target.version, definition: target.definition }, { now, contact: contactOf(conversation) });
       return applyStep(em, conversation, target, next, turn, now, jumps + 1);
@@ -171,18 +211,22 @@ const expiredEvent = (state: BotState | null) =>
   state ? { type: 'expired', flowId: state.flowId, flowVersion: state.flowVersion, nodeId: state.currentNodeId } : { type: 'expired' };
 
 /** The bot moves a conversation between BOT, WAITING_AGENT and CLOSED: the log records each move like an agent's. */
-async function statusChangeEvent(em: EntityManager, conversation: Conversation, previous: ConversationStatus): Promise<EventDraft | null> {
+async function statusChangeEvent(
+  em: EntityManager,
+  conversation: { id: string; organizationId: string; status: ConversationStatus },
+  previous: ConversationStatus,
+): Promise<EventDraft | null> {
   if (conversation.status === previous) return null;
-  return appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.STATUS_CHANGED, {
+  return appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.STATUS_CHANGED, {
     status: conversation.status,
     previous,
     by: 'bot',
   });
 }
 
-const contactOf = (conversation: Conversation) => ({ name: conversation.contact.name ?? null, phone: conversation.contact.waId });
+const contactOf = (conversation: BotConversation) => ({ name: conversation.contact.name, phone: conversation.contact.waId });
 
-const activeState = (conversation: Conversation, now: Date): BotState | null => {
+const activeState = (conversation: { botState?: Record<string, unknown> | null; botExpiresAt?: Date | null }, now: Date): BotState | null => {
   const state = conversation.botState as unknown as BotState | null;
   if (!state || state.status !== 'active') return null;
   if (conversation.botExpiresAt && conversation.botExpiresAt <= now) return null;
@@ -190,25 +234,20 @@ const activeState = (conversation: Conversation, now: Date): BotState | null => 
 };
 
 /**
- * Runs the bot for one inbound message, inside the caller's transaction. The caller holds the
- * conversation's row lock (taken by the conversation upsert), so two messages of one customer are
- * processed one after the other, across worker processes. A conversation with an agent never
- * runs the bot.
+ * Runs the bot for one inbound message, inside the caller's transaction, changing `conversation`
+ * in memory: the caller writes it back with its own changes of the row. The caller holds the conversation's row
+ * lock (taken by the conversation upsert), so two messages of one customer are processed one
+ * after the other, across worker processes. A conversation with an agent never runs the bot.
  */
 export async function runBotForInbound(
   em: EntityManager,
-  conversationId: string,
+  conversation: BotConversation,
   input: InboundInput,
   text: string | null,
   options: { fresh: boolean; now?: Date },
 ): Promise<BotTurn> {
   const now = options.now ?? new Date();
-  const turn: BotTurn = { queued: [], events: [], http: null };
-  const conversation = await em.findOneOrFail(
-    Conversation,
-    { id: conversationId },
-    { populate: ['contact', 'channel', 'channel.defaultFlow'], strategy: 'joined' },
-  );
+  const turn = newTurn();
   if (conversation.status === ConversationStatus.WITH_AGENT) return turn;
   const stored = conversation.botState as unknown as BotState | null;
   // A person was asked for mid-session (handoffToAgent, or an agent unassigned): the session waits for returnToBot.
@@ -220,47 +259,120 @@ export async function runBotForInbound(
     const flow = await loadVersion(em, state.flowId, state.flowVersion);
     if (flow) {
       await applyStep(em, conversation, flow, advanceFlow(flow, state, input, { now, contact: contactOf(conversation) }), turn, now);
-      await finishTurn(em, conversation, previous, turn);
+      await noteStatusChange(em, conversation, previous, turn);
       return turn;
     }
   }
   // Only a running session expires: an ended or handed-off one is over (and a handoff waits for a person).
   const expired = stored?.status === 'active' && !state;
   if (expired) {
-    turn.events.push(await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.BOT, expiredEvent(stored)));
+    turn.events.push(await appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.BOT, expiredEvent(stored)));
     conversation.botState = null;
     conversation.botExpiresAt = null;
   }
   // A keyword always starts its flow; the channel's default only for a conversation that is new or ended.
-  const byKeyword = await flowForKeyword(em, conversation.organization.id, text);
-  const flow =
-    byKeyword ?? (options.fresh || expired || conversation.status === ConversationStatus.BOT ? await loadPublished(em, conversation.channel.defaultFlow as Flow | null) : null);
+  const byKeyword = await flowForKeyword(em, conversation.organizationId, text);
+  const flow = byKeyword ?? (options.fresh || expired || conversation.status === ConversationStatus.BOT ? await loadPublished(em, conversation.defaultFlow) : null);
   if (flow) await applyStep(em, conversation, flow, startFlow(flow, { now, contact: contactOf(conversation) }, input), turn, now);
-  await finishTurn(em, conversation, previous, turn);
+  await noteStatusChange(em, conversation, previous, turn);
   return turn;
 }
 
-async function finishTurn(em: EntityManager, conversation: Conversation, previous: ConversationStatus, turn: BotTurn): Promise<void> {
+async function noteStatusChange(em: EntityManager, conversation: BotConversation, previous: ConversationStatus, turn: BotTurn): Promise<void> {
   const changed = await statusChangeEvent(em, conversation, previous);
   if (changed) turn.events.push(changed);
-  await em.flush();
+}
+
+/** Writes a bot turn back when nothing else of the conversation changes with it. */
+async function saveBotConversation(em: EntityManager, conversation: BotConversation): Promise<void> {
+  await sql(
+    em,
+    `update conversation set status = ?::conversation_status, bot_state = ?::jsonb, bot_expires_at = ?,
+       last_message_id = coalesce(?::uuid, last_message_id), last_message_at = case when ?::uuid is null then last_message_at else now() end,
+       updated_at = now()
+     where id = ?`,
+    [conversation.status, jsonb(conversation.botState), conversation.botExpiresAt, conversation.lastQueuedId, conversation.lastQueuedId, conversation.id],
+  );
+}
+
+export interface BotConversationRow {
+  id: string;
+  organization_id: string;
+  channel_id: string;
+  waba_id: string;
+  contact_name: string | null;
+  wa_id: string;
+  status: ConversationStatus;
+  bot_state: Record<string, unknown> | null;
+  bot_expires_at: Date | string | null;
+  default_flow_id: string | null;
+  default_flow_version: number | null;
+  default_flow_archived: boolean | null;
+}
+
+/** The columns a `BotConversationRow` reads, for a statement joining conversation `cv`, contact `ct`, channel `ch` and the default flow `df`. */
+export const BOT_CONVERSATION_COLUMNS = `cv.id, cv.organization_id, cv.channel_id, ch.waba_id, ct.name as contact_name, ct.wa_id, cv.status, cv.bot_state,
+  cv.bot_expires_at, df.id as default_flow_id, df.published_version as default_flow_version, df.archived_at is not null as default_flow_archived`;
+
+export function botConversationOf(row: BotConversationRow): BotConversation {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    channelId: row.channel_id,
+    wabaId: row.waba_id,
+    contact: { name: row.contact_name, waId: row.wa_id },
+    defaultFlow: row.default_flow_id ? { id: row.default_flow_id, publishedVersion: row.default_flow_version, archived: Boolean(row.default_flow_archived) } : null,
+    status: row.status,
+    botState: row.bot_state,
+    botExpiresAt: row.bot_expires_at ? new Date(row.bot_expires_at) : null,
+    lastQueuedId: null,
+  };
+}
+
+/** A conversation as the bot sees it, its row locked until the commit. */
+async function lockBotConversation(em: EntityManager, conversationId: string): Promise<BotConversation | null> {
+  const [row] = await sql<BotConversationRow>(
+    em,
+    `select ${BOT_CONVERSATION_COLUMNS}
+     from conversation cv join contact ct on ct.id = cv.contact_id join channel ch on ch.id = cv.channel_id
+       left join flow df on df.id = ch.default_flow_id
+     where cv.id = ? for update of cv`,
+    [conversationId],
+  );
+  return row ? botConversationOf(row) : null;
 }
 
 /**
  * `returnToBot`: resumes an active session where it waits, or starts the channel's default flow
- * (or the conversation's last flow) afresh.
+ * (or the conversation's last flow) afresh. Works on the caller's entity, which it flushes.
  */
-export async function restartBot(em: EntityManager, conversation: Conversation, now = new Date()): Promise<BotTurn> {
-  const turn: BotTurn = { queued: [], events: [], http: null };
-  await em.populate(conversation, ['contact', 'channel', 'channel.defaultFlow']);
+export async function restartBot(em: EntityManager, entity: Conversation, now = new Date()): Promise<BotTurn> {
+  const conversation = await lockBotConversation(em, entity.id);
+  if (!conversation) throw new Error(`Conversation ${entity.id} is gone`);
+  conversation.status = entity.status;
+  conversation.botState = entity.botState ?? null;
+  conversation.botExpiresAt = entity.botExpiresAt ?? null;
+  const turn = await startBot(em, conversation, now);
+  entity.status = conversation.status;
+  entity.botState = conversation.botState;
+  entity.botExpiresAt = conversation.botExpiresAt;
+  if (conversation.lastQueuedId) {
+    entity.lastMessageId = conversation.lastQueuedId;
+    entity.lastMessageAt = now;
+  }
+  return turn;
+}
+
+async function startBot(em: EntityManager, conversation: BotConversation, now: Date): Promise<BotTurn> {
+  const turn = newTurn();
   if (activeState(conversation, now)) {
     conversation.status = ConversationStatus.BOT;
     return turn;
   }
   const previous = conversation.botState as unknown as BotState | null;
   const flow =
-    (await loadPublished(em, conversation.channel.defaultFlow as Flow | null)) ??
-    (previous ? await loadPublished(em, await em.findOne(Flow, { id: previous.flowId })) : null);
+    (await loadPublished(em, conversation.defaultFlow)) ??
+    (previous ? await loadPublished(em, await findFlow(em, conversation.organizationId, previous.flowId)) : null);
   if (!flow) {
     conversation.status = ConversationStatus.BOT;
     return turn;
@@ -277,9 +389,9 @@ export async function resumeBotAfterHttp(
   outcome: { ok: true; status: number; body: unknown } | { ok: false; error: string },
   now = new Date(),
 ): Promise<BotTurn> {
-  const turn: BotTurn = { queued: [], events: [], http: null };
-  await em.execute('select id from conversation where id = ? for update', [conversationId]);
-  const conversation = await em.findOneOrFail(Conversation, { id: conversationId }, { populate: ['contact', 'channel'] });
+  const turn = newTurn();
+  const conversation = await lockBotConversation(em, conversationId);
+  if (!conversation) return turn;
   const state = activeState(conversation, now);
   // Only a bot still in charge continues: an agent may have taken over while the request ran.
   if (!state || state.currentNodeId !== nodeId || conversation.status !== ConversationStatus.BOT) return turn;
@@ -287,7 +399,8 @@ export async function resumeBotAfterHttp(
   if (!flow) return turn;
   const previous = conversation.status;
   await applyStep(em, conversation, flow, resumeAfterHttp(flow, state, outcome, { now, contact: contactOf(conversation) }), turn, now);
-  await finishTurn(em, conversation, previous, turn);
+  await noteStatusChange(em, conversation, previous, turn);
+  await saveBotConversation(em, conversation);
   return turn;
 }
 
@@ -301,7 +414,7 @@ export async function expireBotSessions(em: EntityManager, now = new Date()): Pr
     conversation.botExpiresAt = null;
     conversation.botState = conversation.botState ? { ...conversation.botState, status: 'ended' } : null;
     if (conversation.status === ConversationStatus.BOT) conversation.status = ConversationStatus.CLOSED;
-    const changed = await statusChangeEvent(em, conversation, previous);
+    const changed = await statusChangeEvent(em, { id: conversation.id, organizationId: conversation.organization.id, status: conversation.status }, previous);
     if (changed) events.push(changed);
   }
   await em.flush();

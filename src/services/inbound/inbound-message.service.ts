@@ -11,7 +11,7 @@ import { mapInboundMessage } from '../../meta/inbound-message.mapper';
 import { metaTime, type ContactPayload, type InboundMessagePayload } from '../../meta/webhook-payload';
 import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
-import { runBotForInbound, type BotTurn } from '../flows/bot-runtime.service';
+import { BOT_CONVERSATION_COLUMNS, botConversationOf, runBotForInbound, type BotConversationRow, type BotTurn } from '../flows/bot-runtime.service';
 import type { InboundInput } from '../../domain/flow/flow-engine';
 
 /** The channel a message arrived on, as far as storing it needs. */
@@ -48,13 +48,13 @@ function engineInput(message: InboundMessagePayload, text: string | null): Inbou
 const textOrNull = (value: unknown): string | null => (typeof value === 'string' && value ? safeText(value) : null);
 
 /**
- * Upserts the contact and its conversation on the channel, in one statement. A later delivery of an
- * older message never rewinds `lastSeenAt` nor brings back an older profile (name, username): the
- * profile of the newest message wins. The conversation row stays locked until the commit, so one
- * customer's messages are processed one at a time.
+ * Upserts the contact and its conversation on the channel, in one statement that also reads what
+ * the bot needs. A later delivery of an older message never rewinds `lastSeenAt` nor brings back
+ * an older profile (name, username): the profile of the newest message wins. The conversation row
+ * stays locked until the commit, so one customer's messages are processed one at a time.
  */
 async function upsertContactAndConversation(em: EntityManager, channel: InboundChannel, waId: string, profile: ContactPayload | undefined, at: Date) {
-  const [row] = await sql<{ id: string; contact_id: string; inserted: boolean; status: ConversationStatus }>(
+  const [row] = await sql<BotConversationRow & { contact_id: string; inserted: boolean }>(
     em,
     `with upserted_contact as (
        insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
@@ -66,11 +66,15 @@ async function upsertContactAndConversation(em: EntityManager, channel: InboundC
          first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
          updated_at = now()
-       returning id)
-     insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
-     select ?::uuid, now(), now(), ?::uuid, ?::uuid, upserted_contact.id, ?::conversation_status, now() from upserted_contact
-     on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
-     returning id, contact_id, (xmax = 0) as inserted, status`,
+       returning id, name, wa_id),
+     upserted_conversation as (
+       insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
+       select ?::uuid, now(), now(), ?::uuid, ?::uuid, upserted_contact.id, ?::conversation_status, now() from upserted_contact
+       on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
+       returning id, organization_id, channel_id, contact_id, (xmax = 0) as inserted, status, bot_state, bot_expires_at)
+     select ${BOT_CONVERSATION_COLUMNS}, cv.contact_id, cv.inserted
+     from upserted_conversation cv join upserted_contact ct on true join channel ch on ch.id = cv.channel_id
+       left join flow df on df.id = ch.default_flow_id`,
     [
       randomUUID(),
       channel.organization.id,
@@ -106,8 +110,10 @@ export async function storeInboundMessage(
   if (!at) throw new QuarantineError('message has no valid timestamp');
   const mapped = mapInboundMessage(message);
 
-  const conversation = await upsertContactAndConversation(em, channel, message.from, profile, at);
-  const contactId = conversation.contact_id;
+  const row = await upsertContactAndConversation(em, channel, message.from, profile, at);
+  const conversation = botConversationOf(row);
+  const reopened = conversation.status === ConversationStatus.CLOSED;
+  const contactId = row.contact_id;
   const organizationId = channel.organization.id;
   const messageId = randomUUID();
   const inserted = await sql<{ id: string }>(
@@ -142,7 +148,7 @@ export async function storeInboundMessage(
   if (!inserted.length) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [], bot: null };
 
   const events: EventDraft[] = [];
-  if (conversation.inserted) {
+  if (row.inserted) {
     events.push(await appendEvent(em, organizationId, conversation.id, ConversationEventType.CONVERSATION_OPENED, { channelId: channel.id, contactId }));
   }
 
@@ -171,23 +177,10 @@ export async function storeInboundMessage(
     );
   }
 
-  // Monotonic: a late, older message never shortens the window nor replaces the latest message.
   const isBubble = mapped.type !== MessageType.REACTION;
-  await sql(
-    em,
-    `update conversation set
-       last_inbound_at = greatest(coalesce(last_inbound_at, ?), ?),
-       window_expires_at = greatest(coalesce(window_expires_at, ?), ?),
-       last_message_id = case when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_id end,
-       last_message_at = case when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_at end,
-       status = case when status = ? then ?::conversation_status else status end,
-       updated_at = now()
-     where id = ?`,
-    [at, at, windowExpiry(at), windowExpiry(at), isBubble, at, messageId, isBubble, at, at,
-      ConversationStatus.CLOSED, ConversationStatus.WAITING_AGENT, conversation.id],
-  );
-  if (conversation.status === ConversationStatus.CLOSED) {
+  if (reopened) {
     // The customer wrote again: the conversation reopens, and the log says so like any other status move.
+    conversation.status = ConversationStatus.WAITING_AGENT;
     events.push(
       await appendEvent(em, organizationId, conversation.id, ConversationEventType.STATUS_CHANGED, {
         status: ConversationStatus.WAITING_AGENT,
@@ -205,11 +198,29 @@ export async function storeInboundMessage(
       }),
     );
   }
-  // The conversation row stays locked by the upsert until commit: one message at a time per conversation.
   const bot = isBubble
-    ? await runBotForInbound(em, conversation.id, engineInput(message, mapped.text), mapped.text, {
-        fresh: conversation.inserted || conversation.status === ConversationStatus.CLOSED,
-      })
+    ? await runBotForInbound(em, conversation, engineInput(message, mapped.text), mapped.text, { fresh: row.inserted || reopened })
     : null;
+
+  // One write of the row for the message and the bot turn together. Monotonic: a late, older
+  // message never shortens the window nor replaces the latest message; a bot reply is the latest.
+  const replyId = conversation.lastQueuedId;
+  await sql(
+    em,
+    `update conversation set
+       last_inbound_at = greatest(coalesce(last_inbound_at, ?), ?),
+       window_expires_at = greatest(coalesce(window_expires_at, ?), ?),
+       last_message_id = case when ?::uuid is not null then ?::uuid
+         when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_id end,
+       last_message_at = case when ?::uuid is not null then now()
+         when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_at end,
+       status = ?::conversation_status, bot_state = ?::jsonb, bot_expires_at = ?,
+       updated_at = now()
+     where id = ?`,
+    [at, at, windowExpiry(at), windowExpiry(at),
+      replyId, replyId, isBubble, at, messageId,
+      replyId, isBubble, at, at,
+      conversation.status, jsonb(conversation.botState), conversation.botExpiresAt, conversation.id],
+  );
   return { duplicate: false, conversationId: conversation.id, messageId, events, bot };
 }

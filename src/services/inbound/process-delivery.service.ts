@@ -164,13 +164,13 @@ async function findChannel(em: EntityManager, phoneNumberId: string): Promise<In
 /**
  * Runs one item in its own transaction, then publishes its events and dispatches its bot turns.
  * Ignored and quarantined items are noted in the summary; any other error is the delivery's.
+ * Work done entirely in SQL (`plain`: every message) skips the ORM's transaction and flush.
  */
-async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork): Promise<void> {
+async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork, options: { plain?: boolean } = {}): Promise<void> {
   try {
     const turns: BotTurn[] = [];
-    const events = await systemEm(deps.orm)
-      .fork()
-      .transactional(async (tx) => withDeferredEvents(tx, () => work(tx, turns)));
+    const run = (tx: EntityManager) => withDeferredEvents(tx, () => work(tx, turns));
+    const events = options.plain ? await sqlTransaction(systemEm(deps.orm), run) : await systemEm(deps.orm).fork().transactional(run);
     if (events?.length) await deps.events.publish(events);
     for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
   } catch (error) {
@@ -273,7 +273,7 @@ async function walkDelivery(
           else summary.messages += 1;
           if (result.bot) turns.push(result.bot);
           return result.events;
-        });
+        }, { plain: true });
       }
       for (const [s, status] of list<StatusPayload>(value.statuses).entries()) {
         const statusPath = `${path}.value.statuses[${s}]`;

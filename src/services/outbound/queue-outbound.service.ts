@@ -1,8 +1,6 @@
 import { ConversationEventType } from '../../entities/conversation-event.entity';
-import type { Conversation } from '../../entities/conversation.entity';
 import { randomUUID } from 'node:crypto';
 import { SendState, type AuthorKind, type MessageType } from '../../entities/message.entity';
-import type { Template } from '../../entities/template.entity';
 import type { EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
 import { MessageStatus } from '../../domain/message-status';
@@ -17,7 +15,7 @@ export interface Queued {
 }
 
 export interface OutboundDraft {
-  conversation: Conversation;
+  conversation: { id: string; organizationId: string; channelId: string };
   type: MessageType;
   /** What a chat bubble shows (body, caption, template name). */
   text: string | null;
@@ -25,17 +23,31 @@ export interface OutboundDraft {
   request: (messageId: string) => Record<string, unknown>;
   author: { kind: AuthorKind; userId?: string | null };
   replyToWamid?: string | null;
-  template?: Template | null;
+  template?: { id: string } | null;
   /** The bot step that sent it (analytics: delivery per node, drop-off split). */
   flow?: { id: string; version: number; nodeId: string } | null;
 }
 
 /**
  * Stores an outbound message as QUEUED with the exact request to send, in the caller's transaction,
- * and records the event. The send job is enqueued by `dispatch` after the commit; if the process
- * dies in between, the outbound sweeper finds the QUEUED message and enqueues it.
+ * records the event and makes it the conversation's latest message. The send job is enqueued by
+ * `dispatch` after the commit; if the process dies in between, the outbound sweeper finds the
+ * QUEUED message and enqueues it.
  */
 export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Promise<Queued> {
+  const queued = await insertOutbound(em, draft);
+  await sql(em, `update conversation set last_message_id = ?, last_message_at = now(), updated_at = now() where id = ?`, [
+    queued.messageId,
+    draft.conversation.id,
+  ]);
+  return queued;
+}
+
+/**
+ * `queueOutbound` without the conversation update, for a caller that writes the conversation
+ * once with its other changes (a bot turn): it must set `last_message_id` itself.
+ */
+export async function insertOutbound(em: EntityManager, draft: OutboundDraft): Promise<Queued> {
   // Plain SQL rather than the unit of work: this is on the hot path of every bot reply.
   const messageId = randomUUID();
   const conversation = draft.conversation;
@@ -46,9 +58,9 @@ export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Pr
      values (?, now(), now(), ?, ?, ?, 'OUT', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       messageId,
-      conversation.organization.id,
+      conversation.organizationId,
       conversation.id,
-      conversation.channel.id,
+      conversation.channelId,
       draft.type,
       draft.text,
       draft.replyToWamid ?? null,
@@ -63,11 +75,7 @@ export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Pr
       draft.flow?.nodeId ?? null,
     ],
   );
-  await sql(em, `update conversation set last_message_id = ?, last_message_at = now(), updated_at = now() where id = ?`, [
-    messageId,
-    conversation.id,
-  ]);
-  const event = await appendEvent(em, conversation.organization.id, conversation.id, ConversationEventType.MESSAGE_SENT, {
+  const event = await appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.MESSAGE_SENT, {
     messageId,
     type: draft.type,
     author: draft.author.kind,

@@ -67,7 +67,7 @@ export async function sendMessage(
   const text = content.kind === 'media' ? (content.caption ?? null) : content.text;
   const queued = await scope.em.transactional((tx) =>
     queueOutbound(tx, {
-      conversation,
+      conversation: { id: conversation.id, organizationId: conversation.organization.id, channelId: conversation.channel.id },
       type,
       text,
       author: authorOf(scope),

@@ -79,7 +79,7 @@ export async function sendTemplate(scope: MemberScope, deps: AppDeps, input: Sen
   const { queued, opened } = await scope.em.transactional(async (tx) => {
     const { conversation, opened } = await openConversation(tx, channel, waId);
     const queued = await queueOutbound(tx, {
-      conversation,
+      conversation: { id: conversation.id, organizationId: conversation.organization.id, channelId: conversation.channel.id },
       type: MessageType.TEMPLATE,
       text: template.name,
       author: authorOf(scope),
