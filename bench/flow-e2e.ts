@@ -230,21 +230,26 @@ async function commitCount(db: Client): Promise<number> {
 
 /** The statements PostgreSQL spent the most time on during the run, per message. */
 async function printStatements(db: Client, top: number, messages: number) {
-  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; rows: string }>(
-    `select query, calls, total_exec_time as total, mean_exec_time as mean, rows
+  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; plan: number }>(
+    `select query, calls, total_exec_time as total, mean_exec_time as mean, mean_plan_time as plan
        from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
       order by total_exec_time desc limit $1`,
     [top],
   );
-  const { rows: all } = await db.query<{ calls: string; total: number }>(
-    `select sum(calls) as calls, sum(total_exec_time) as total from pg_stat_statements
+  const { rows: all } = await db.query<{ calls: string; total: number; plan: number }>(
+    `select sum(calls) as calls, sum(total_exec_time) as total, sum(total_plan_time) as plan from pg_stat_statements
       where dbid = (select oid from pg_database where datname = current_database())`,
   );
-  console.log(`  statements: ${(Number(all[0]!.calls) / messages).toFixed(1)} per message, ${(all[0]!.total / messages).toFixed(2)} ms of execution per message; the top ${top}:`);
-  console.log('    per msg   mean ms   total s   statement');
+  console.log(
+    `  statements: ${(Number(all[0]!.calls) / messages).toFixed(1)} per message, ${(all[0]!.total / messages).toFixed(2)} ms of execution ` +
+      `and ${(all[0]!.plan / messages).toFixed(2)} ms of planning per message (waits for locks count as execution); the top ${top} by execution:`,
+  );
+  console.log('    per msg   mean ms   plan ms   total s   statement');
   for (const row of rows) {
     const text = row.query.replace(/\s+/g, ' ').slice(0, 140);
-    console.log(`    ${(Number(row.calls) / messages).toFixed(2).padStart(7)}   ${row.mean.toFixed(3).padStart(7)}   ${(row.total / 1000).toFixed(2).padStart(7)}   ${text}`);
+    console.log(
+      `    ${(Number(row.calls) / messages).toFixed(2).padStart(7)}   ${row.mean.toFixed(3).padStart(7)}   ${row.plan.toFixed(3).padStart(7)}   ${(row.total / 1000).toFixed(2).padStart(7)}   ${text}`,
+    );
   }
 }
 

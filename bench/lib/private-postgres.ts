@@ -37,7 +37,7 @@ export async function startPrivatePostgres(options: { statementStats?: boolean }
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '--auth=trust', '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
-    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200${options.statementStats ? ' -c shared_preload_libraries=pg_stat_statements' : ''}`]);
+    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200${options.statementStats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on' : ''}`]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`Could not start a private PostgreSQL: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);

@@ -105,18 +105,18 @@ async function findApprovedTemplate(em: EntityManager, conversation: BotConversa
   return row ?? null;
 }
 
-/** A published flow whose keyword is the whole message (case-insensitive). Plain SQL: every inbound message asks. */
-async function flowForKeyword(em: EntityManager, organizationId: string, text: string | null): Promise<LoadedFlow | null> {
+/** What a message must be, whole and case-insensitive, to start a flow by keyword; null when it cannot be one. */
+export function keywordOf(text: string | null): string | null {
   const keyword = text?.trim().toLowerCase();
-  if (!keyword || keyword.length > 100) return null;
-  const [flow] = await sql<{ id: string; published_version: number | null }>(
-    em,
-    `select id, published_version from flow
-     where organization_id = ? and archived_at is null and published_keywords @> array[?]::text[] limit 1`,
-    [organizationId, keyword],
-  );
-  return flow?.published_version ? loadVersion(em, flow.id, flow.published_version) : null;
+  return keyword && keyword.length <= 100 ? keyword : null;
 }
+
+/**
+ * The published flow whose keyword is the whole message, for a statement with the organization id
+ * and the keyword (`keywordOf`) as its two parameters. The inbound path reads it with the upsert.
+ */
+export const KEYWORD_FLOW_SQL = `select id, published_version, false as archived from flow
+  where organization_id = ? and archived_at is null and ?::text is not null and published_keywords @> array[?::text] limit 1`;
 
 const TYPE_OF_CONTENT: Record<string, MessageType> = { text: MessageType.TEXT, buttons: MessageType.INTERACTIVE, list: MessageType.INTERACTIVE };
 
@@ -243,8 +243,8 @@ export async function runBotForInbound(
   em: EntityManager,
   conversation: BotConversation,
   input: InboundInput,
-  text: string | null,
-  options: { fresh: boolean; now?: Date },
+  /** `keywordFlow`: the flow the message's keyword starts (`KEYWORD_FLOW_SQL`), read by the caller. */
+  options: { fresh: boolean; now?: Date; keywordFlow: FlowRef | null },
 ): Promise<BotTurn> {
   const now = options.now ?? new Date();
   const turn = newTurn();
@@ -271,7 +271,7 @@ export async function runBotForInbound(
     conversation.botExpiresAt = null;
   }
   // A keyword always starts its flow; the channel's default only for a conversation that is new or ended.
-  const byKeyword = await flowForKeyword(em, conversation.organizationId, text);
+  const byKeyword = await loadPublished(em, options.keywordFlow);
   const flow = byKeyword ?? (options.fresh || expired || conversation.status === ConversationStatus.BOT ? await loadPublished(em, conversation.defaultFlow) : null);
   if (flow) await applyStep(em, conversation, flow, startFlow(flow, { now, contact: contactOf(conversation) }, input), turn, now);
   await noteStatusChange(em, conversation, previous, turn);

@@ -7,11 +7,19 @@ import { jsonb, sql } from '../../db/sql';
 import { MessageStatus } from '../../domain/message-status';
 import { safeJson, safeText } from '../../domain/safe-text';
 import { windowExpiry } from '../../domain/window-policy';
-import { mapInboundMessage } from '../../meta/inbound-message.mapper';
+import { mapInboundMessage, type MappedInboundMessage } from '../../meta/inbound-message.mapper';
 import { metaTime, type ContactPayload, type InboundMessagePayload } from '../../meta/webhook-payload';
 import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
-import { BOT_CONVERSATION_COLUMNS, botConversationOf, runBotForInbound, type BotConversationRow, type BotTurn } from '../flows/bot-runtime.service';
+import {
+  BOT_CONVERSATION_COLUMNS,
+  KEYWORD_FLOW_SQL,
+  botConversationOf,
+  keywordOf,
+  runBotForInbound,
+  type BotConversationRow,
+  type BotTurn,
+} from '../flows/bot-runtime.service';
 import type { InboundInput } from '../../domain/flow/flow-engine';
 
 /** The channel a message arrived on, as far as storing it needs. */
@@ -47,14 +55,35 @@ function engineInput(message: InboundMessagePayload, text: string | null): Inbou
 /** A profile field as safe text; anything but a non-empty string (the payload is untrusted) is null. */
 const textOrNull = (value: unknown): string | null => (typeof value === 'string' && value ? safeText(value) : null);
 
+interface StoredRow extends BotConversationRow {
+  contact_id: string;
+  /** The conversation is new. */
+  inserted: boolean;
+  /** False when a message with this wamid was stored before: a duplicate delivery. */
+  message_inserted: boolean;
+  keyword_flow_id: string | null;
+  keyword_flow_version: number | null;
+}
+
 /**
- * Upserts the contact and its conversation on the channel, in one statement that also reads what
- * the bot needs. A later delivery of an older message never rewinds `lastSeenAt` nor brings back
- * an older profile (name, username): the profile of the newest message wins. The conversation row
- * stays locked until the commit, so one customer's messages are processed one at a time.
+ * Upserts the contact and its conversation on the channel and inserts the message, in one
+ * statement that also reads what the bot needs: the conversation's state, its channel's default
+ * flow, and the flow the message's keyword starts. Idempotent by wamid, also under concurrent
+ * duplicates (the unique index decides). A later delivery of an older message never rewinds
+ * `lastSeenAt` nor brings back an older profile (name, username): the profile of the newest
+ * message wins. The conversation row stays locked until the commit, so one customer's messages
+ * are processed one at a time.
  */
-async function upsertContactAndConversation(em: EntityManager, channel: InboundChannel, waId: string, profile: ContactPayload | undefined, at: Date) {
-  const [row] = await sql<BotConversationRow & { contact_id: string; inserted: boolean }>(
+async function storeMessageRow(
+  em: EntityManager,
+  channel: InboundChannel,
+  message: { payload: InboundMessagePayload; wamid: string; from: string; at: Date; mapped: MappedInboundMessage; id: string },
+  profile: ContactPayload | undefined,
+): Promise<StoredRow> {
+  const { mapped, at } = message;
+  const organizationId = channel.organization.id;
+  const keyword = keywordOf(mapped.text);
+  const [row] = await sql<StoredRow>(
     em,
     `with upserted_contact as (
        insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
@@ -71,23 +100,53 @@ async function upsertContactAndConversation(em: EntityManager, channel: InboundC
        insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
        select ?::uuid, now(), now(), ?::uuid, ?::uuid, upserted_contact.id, ?::conversation_status, now() from upserted_contact
        on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
-       returning id, organization_id, channel_id, contact_id, (xmax = 0) as inserted, status, bot_state, bot_expires_at)
-     select ${BOT_CONVERSATION_COLUMNS}, cv.contact_id, cv.inserted
+       returning id, organization_id, channel_id, contact_id, (xmax = 0) as inserted, status, bot_state, bot_expires_at),
+     inserted_message as (
+       insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, wamid, direction, type, text,
+         media, location, reply_to_wamid, context, referral, payload, status, sent_at_meta, error_code, error_title, error_details)
+       select ?, now(), now(), ?, upserted_conversation.id, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?
+       from upserted_conversation
+       on conflict (wamid) do nothing
+       returning id)
+     select ${BOT_CONVERSATION_COLUMNS}, cv.contact_id, cv.inserted, exists (select 1 from inserted_message) as message_inserted,
+       kw.id as keyword_flow_id, kw.published_version as keyword_flow_version
      from upserted_conversation cv join upserted_contact ct on true join channel ch on ch.id = cv.channel_id
-       left join flow df on df.id = ch.default_flow_id`,
+       left join flow df on df.id = ch.default_flow_id
+       left join lateral (${KEYWORD_FLOW_SQL}) kw on true`,
     [
       randomUUID(),
-      channel.organization.id,
-      waId,
+      organizationId,
+      message.from,
       textOrNull(profile?.profile?.name),
       textOrNull(profile?.user_id),
       textOrNull(profile?.profile?.username),
       at,
       at,
       randomUUID(),
-      channel.organization.id,
+      organizationId,
       channel.id,
       ConversationStatus.WAITING_AGENT,
+      message.id,
+      organizationId,
+      channel.id,
+      message.wamid,
+      MessageDirection.IN,
+      mapped.type,
+      mapped.text,
+      jsonb(mapped.media),
+      jsonb(mapped.location),
+      mapped.replyToWamid,
+      jsonb(mapped.context),
+      jsonb(mapped.referral),
+      jsonb(safeJson(message.payload)),
+      MessageStatus.RECEIVED,
+      at,
+      mapped.error?.code ?? null,
+      mapped.error?.title ?? null,
+      mapped.error?.details ?? null,
+      organizationId,
+      keyword,
+      keyword,
     ],
   );
   return row!;
@@ -110,42 +169,13 @@ export async function storeInboundMessage(
   if (!at) throw new QuarantineError('message has no valid timestamp');
   const mapped = mapInboundMessage(message);
 
-  const row = await upsertContactAndConversation(em, channel, message.from, profile, at);
+  const messageId = randomUUID();
+  const row = await storeMessageRow(em, channel, { payload: message, wamid: message.id, from: message.from, at, mapped, id: messageId }, profile);
   const conversation = botConversationOf(row);
+  if (!row.message_inserted) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [], bot: null };
   const reopened = conversation.status === ConversationStatus.CLOSED;
   const contactId = row.contact_id;
   const organizationId = channel.organization.id;
-  const messageId = randomUUID();
-  const inserted = await sql<{ id: string }>(
-    em,
-    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, wamid, direction, type, text,
-       media, location, reply_to_wamid, context, referral, payload, status, sent_at_meta, error_code, error_title, error_details)
-     values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)
-     on conflict (wamid) do nothing
-     returning id`,
-    [
-      messageId,
-      organizationId,
-      conversation.id,
-      channel.id,
-      message.id,
-      MessageDirection.IN,
-      mapped.type,
-      mapped.text,
-      jsonb(mapped.media),
-      jsonb(mapped.location),
-      mapped.replyToWamid,
-      jsonb(mapped.context),
-      jsonb(mapped.referral),
-      jsonb(safeJson(message)),
-      MessageStatus.RECEIVED,
-      at,
-      mapped.error?.code ?? null,
-      mapped.error?.title ?? null,
-      mapped.error?.details ?? null,
-    ],
-  );
-  if (!inserted.length) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [], bot: null };
 
   const events: EventDraft[] = [];
   if (row.inserted) {
@@ -199,7 +229,10 @@ export async function storeInboundMessage(
     );
   }
   const bot = isBubble
-    ? await runBotForInbound(em, conversation, engineInput(message, mapped.text), mapped.text, { fresh: row.inserted || reopened })
+    ? await runBotForInbound(em, conversation, engineInput(message, mapped.text), {
+        fresh: row.inserted || reopened,
+        keywordFlow: row.keyword_flow_id ? { id: row.keyword_flow_id, publishedVersion: row.keyword_flow_version, archived: false } : null,
+      })
     : null;
 
   // One write of the row for the message and the bot turn together. Monotonic: a late, older
