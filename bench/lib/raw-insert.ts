@@ -1,5 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { openLoop, type LoadResult } from './load';
+
+const CREATE_TABLE =
+  'create table bench_raw_insert (id uuid primary key, wamid text not null unique, payload jsonb not null, received_at timestamptz not null default now())';
+const INSERT = 'insert into bench_raw_insert (id, wamid, payload) values ($1, $2, $3)';
 
 /**
  * The baseline: what PostgreSQL itself does at `concurrency` connections, each committing one
@@ -9,7 +14,7 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
   const setup = new Client({ connectionString: databaseUrl });
   await setup.connect();
   await setup.query('drop table if exists bench_raw_insert');
-  await setup.query('create table bench_raw_insert (id uuid primary key, wamid text not null unique, payload jsonb not null, received_at timestamptz not null default now())');
+  await setup.query(CREATE_TABLE);
   const clients = await Promise.all(
     Array.from({ length: concurrency }, async () => {
       const client = new Client({ connectionString: databaseUrl });
@@ -26,7 +31,7 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
     await Promise.all(
       clients.map(async (client) => {
         while (Date.now() < end) {
-          await client.query('insert into bench_raw_insert (id, wamid, payload) values ($1, $2, $3)', [randomUUID(), `wamid.${randomUUID()}`, payload]);
+          await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, payload]);
           const at = Date.now();
           if (at >= measureFrom && at <= end) rows += 1;
         }
@@ -38,4 +43,44 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
     await setup.end();
   }
   return rows / (durationMs / 1000);
+}
+
+/**
+ * The latency baseline: the same single-row commits offered at a fixed rate (open loop) over
+ * `connections` connections, each insert waiting for a free one, as a request would. With fsync on,
+ * a commit waits for the WAL flush, so this p99 is what the disk allows at that rate.
+ */
+export async function rawInsertLatency(databaseUrl: string, connections: number, ratePerSecond: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+  const setup = new Client({ connectionString: databaseUrl });
+  await setup.connect();
+  await setup.query('drop table if exists bench_raw_insert');
+  await setup.query(CREATE_TABLE);
+  const idle = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      return client;
+    }),
+  );
+  const all = [...idle];
+  const waiting: ((client: Client) => void)[] = [];
+  const payload = JSON.stringify({ object: 'whatsapp_business_account', pad: randomBytes(640).toString('hex') });
+  const insert = async () => {
+    const client = idle.pop() ?? (await new Promise<Client>((resolve) => waiting.push(resolve)));
+    try {
+      await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, payload]);
+      return 200;
+    } finally {
+      const next = waiting.shift();
+      if (next) next(client);
+      else idle.push(client);
+    }
+  };
+  try {
+    return await openLoop(insert, ratePerSecond, durationMs, warmupMs);
+  } finally {
+    await Promise.all(all.map((client) => client.end()));
+    await setup.query('drop table if exists bench_raw_insert');
+    await setup.end();
+  }
 }
