@@ -1,4 +1,5 @@
 import { GraphApiError, GraphUnknownOutcomeError, GraphUnreachableError } from './graph-api.errors';
+import { HttpTransportError, httpRequest, type HttpAnswer } from './http-transport';
 
 export interface GraphApiOptions {
   /** e.g. https://graph.facebook.com/v25.0 (META_GRAPH_URL). */
@@ -29,6 +30,7 @@ export class GraphApiClient {
   constructor(options: GraphApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (!/^https?:$/.test(new URL(this.baseUrl).protocol)) throw new Error(`The Graph API base URL must be http(s): ${this.baseUrl}`);
   }
 
   async sendMessage(phoneNumberId: string, token: string, body: Record<string, unknown>): Promise<SendResult> {
@@ -75,27 +77,27 @@ export class GraphApiClient {
   }
 
   private async request<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown): Promise<T> {
-    let response: Response;
+    let answer: HttpAnswer;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      answer = await httpRequest(
+        new URL(`${this.baseUrl}${path}`),
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+        { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body ? JSON.stringify(body) : undefined,
+        this.timeoutMs,
+      );
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      if (cause?.code && NOT_SENT.has(cause.code)) throw new GraphUnreachableError(cause.code);
-      throw new GraphUnknownOutcomeError((error as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (error as Error).message);
+      const code = error instanceof HttpTransportError ? error.code : null;
+      if (code && NOT_SENT.has(code)) throw new GraphUnreachableError(code);
+      throw new GraphUnknownOutcomeError((error as Error).message);
     }
-    const text = await response.text().catch(() => '');
     let parsed: unknown = null;
     try {
-      parsed = text ? JSON.parse(text) : null;
+      parsed = answer.text ? JSON.parse(answer.text) : null;
     } catch {
       parsed = null;
     }
-    if (!response.ok) throw GraphApiError.fromResponse(response.status, parsed);
+    if (answer.status < 200 || answer.status > 299) throw GraphApiError.fromResponse(answer.status, parsed);
     return (parsed ?? {}) as T;
   }
 }
