@@ -18,7 +18,7 @@ export interface RollupBuild {
 }
 
 async function behind(db: Client): Promise<boolean> {
-  const { rows } = await db.query<{ behind: boolean }>(`select last_event_id < (select coalesce(max(id), 0) from conversation_event) as behind from analytics_refresh_state`);
+  const { rows } = await db.query<{ behind: boolean }>(`select last_seq < (select coalesce(max(seq), 0) from conversation_event) as behind from analytics_refresh_state`);
   return rows[0]!.behind;
 }
 
@@ -61,7 +61,7 @@ export async function buildRollups(orm: Orm, db: Client, organizationIds: string
   // The refresher resumes at the boundary, as if it had been running all along.
   await db.query(
     `update analytics_refresh_state
-        set last_event_id = (select coalesce(max(id), 0) from conversation_event where created_at < $1), complete_before = $1, updated_at = now()`,
+        set last_seq = (select coalesce(max(seq), 0) from conversation_event where created_at < $1), complete_before = $1, updated_at = now()`,
     [boundary],
   );
   return { rebuild, refresh: await refreshUntilCaughtUp(orm, db, builders, onProgress), spent };

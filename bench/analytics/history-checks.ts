@@ -23,6 +23,12 @@ const CHECKS: { rule: string; sql: string }[] = [
     sql: `select count(*) from (select created_at < lag(created_at) over (order by id) as back from conversation_event) events where back`,
   },
   {
+    // The refresher reads the log by seq: every event is sequenced, in the order of its id.
+    rule: 'event seqs given, unique, and in id order',
+    sql: `select (select count(*) from conversation_event where seq is null)
+               + (select count(*) from (select seq <= lag(seq) over (order by id) as back from conversation_event) events where back)`,
+  },
+  {
     rule: 'one MESSAGE_SENT per outbound message, one MESSAGE_RECEIVED per inbound',
     sql: `select abs((select count(*) from message where direction = 'OUT') - (select count(*) from conversation_event where type = 'MESSAGE_SENT'))
                + abs((select count(*) from message where direction = 'IN') - (select count(*) from conversation_event where type = 'MESSAGE_RECEIVED'))`,

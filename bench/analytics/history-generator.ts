@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { CopyWriter, copyLine } from './copy-writer';
 import { ConversationSimulator } from './conversation-sim';
 import type { OrgModel } from './history-model';
@@ -74,6 +75,17 @@ export const CONVERSATION_COLUMNS = [
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+async function nextEventSeq(databaseUrl: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ next: string }>('select coalesce(max(seq), 0) + 1 as next from conversation_event');
+    return Number(rows[0]!.next);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Writes the organizations' histories: messages and events streamed by COPY in time order while
  * the simulation runs, then contacts and conversations as they stand at `now`.
@@ -83,11 +95,13 @@ export async function generateHistory(databaseUrl: string, orgs: OrgModel[], win
   const conversations: SimConversation[] = [];
   for (const org of orgs) conversations.push(...planConversations(rng, org, org.conversations, window, activity, conversations.length));
 
+  // Seeded events carry their seq: numbering millions through the relay would publish them all.
+  const firstSeq = await nextEventSeq(databaseUrl);
   const messageWriter = new CopyWriter(databaseUrl, 'message', MESSAGE_COLUMNS);
   const eventWriter = new CopyWriter(databaseUrl, 'conversation_event', EVENT_COLUMNS);
   const writers = [messageWriter, eventWriter];
   try {
-    const sink = new HistorySink(window.now, window.start, messageWriter, eventWriter);
+    const sink = new HistorySink(window.now, window.start, messageWriter, eventWriter, firstSeq);
     await simulate(rng, sink, conversations, window.now);
     const contactWriter = new CopyWriter(databaseUrl, 'contact', CONTACT_COLUMNS);
     const conversationWriter = new CopyWriter(databaseUrl, 'conversation', CONVERSATION_COLUMNS);

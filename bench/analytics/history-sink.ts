@@ -7,7 +7,7 @@ export const MESSAGE_COLUMNS = [
   'pricing_category', 'pricing_model', 'send_state', 'send_attempts', 'author_kind', 'author_user_id', 'template_id',
   'flow_id', 'flow_version', 'flow_node_id',
 ] as const;
-export const EVENT_COLUMNS = ['organization_id', 'conversation_id', 'type', 'data', 'created_at'] as const;
+export const EVENT_COLUMNS = ['organization_id', 'conversation_id', 'type', 'data', 'created_at', 'seq'] as const;
 
 const iso = isoTime;
 const N = '\\N';
@@ -64,8 +64,8 @@ export interface SinkCounts {
 
 /**
  * Collects one history's rows and writes them in time order, as the runtime would have appended
- * them: event ids (a sequence) and message seq then follow time, which is what the refresher's
- * passes over the event log assume. Rows after `now` never happened yet and are dropped.
+ * them: event ids and seqs (given here, from `firstSeq`, as the EventSequencer would have) and
+ * message seq then follow time, which is what the refresher's passes over the event log assume. Rows after `now` never happened yet and are dropped.
  * Visits are simulated in order of their start, so everything before the next visit's start is
  * final and can be flushed; only in-progress visits stay buffered.
  */
@@ -73,6 +73,7 @@ export class HistorySink {
   private readonly buckets = new Map<number, Pending[]>();
   private cursorMinute: number;
   private counter = 0;
+  private nextSeq: number;
   readonly counts = new Map<string, SinkCounts>();
   readonly eventTypes = new Map<string, number>();
 
@@ -81,8 +82,10 @@ export class HistorySink {
     start: number,
     private readonly messages: CopyWriter | null,
     private readonly events: CopyWriter | null,
+    firstSeq = 1,
   ) {
     this.cursorMinute = Math.floor(start / 60_000) - 1;
+    this.nextSeq = firstSeq;
   }
 
   private countsOf(organizationId: string): SinkCounts {
@@ -173,7 +176,10 @@ export class HistorySink {
       if (!bucket) continue;
       this.buckets.delete(minute);
       bucket.sort((a, b) => a.t - b.t || a.n - b.n);
-      for (const row of bucket) (row.table === 0 ? this.messages : this.events)?.write(row.line);
+      for (const row of bucket) {
+        if (row.table === 0) this.messages?.write(row.line);
+        else this.events?.write(`${row.line.slice(0, -1)}\t${this.nextSeq++}\n`);
+      }
     }
     this.cursorMinute = Math.max(this.cursorMinute, last);
     await this.messages?.drained();

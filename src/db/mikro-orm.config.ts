@@ -18,6 +18,7 @@ import { Migration20261122050300DeliveryAnalytics } from './migrations/Migration
 import { Migration20261122050400AgentAnalytics } from './migrations/Migration20261122050400AgentAnalytics';
 import { Migration20261122060000FailureCodeText } from './migrations/Migration20261122060000FailureCodeText';
 import { Migration20261122070000EventSequence } from './migrations/Migration20261122070000EventSequence';
+import { Migration20261122080000AnalyticsSeqWatermark } from './migrations/Migration20261122080000AnalyticsSeqWatermark';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -34,6 +35,7 @@ export const migrationsList = [
   { name: 'Migration20261122050400AgentAnalytics', class: Migration20261122050400AgentAnalytics },
   { name: 'Migration20261122060000FailureCodeText', class: Migration20261122060000FailureCodeText },
   { name: 'Migration20261122070000EventSequence', class: Migration20261122070000EventSequence },
+  { name: 'Migration20261122080000AnalyticsSeqWatermark', class: Migration20261122080000AnalyticsSeqWatermark },
 ];
 
 export interface OrmOptions {

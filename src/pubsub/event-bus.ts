@@ -37,4 +37,13 @@ export class EventBus {
   settled(): Promise<void> {
     return this.sequencer.idle();
   }
+
+  /**
+   * Sequences and publishes every committed event now rather than at the next poll: for code that
+   * wrote events without publishing them (test fixtures, seeders), before reading by seq.
+   */
+  sequenceNow(): Promise<void> {
+    this.sequencer.kick();
+    return this.sequencer.idle();
+  }
 }

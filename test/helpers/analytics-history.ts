@@ -134,10 +134,13 @@ export class History {
 }
 
 /**
- * Runs the real rollup refresher until it has applied every event written so far. The scheduled
- * refresher may hold the state row at that moment (this pass then skips): wait for it and run again.
+ * Runs the real rollup refresher until it has applied every event written so far. The refresher
+ * reads events in seq order, and this history writes them without the sequencer's nudge: sequence
+ * them first. The scheduled refresher may hold the state row at that moment (this pass then
+ * skips): wait for it and run again.
  */
 export async function refresh(app: TestApp): Promise<RefreshResult> {
+  await app.deps.events.sequenceNow();
   const result = await waitFor(
     async () => {
       const result = await refreshAnalytics(systemEm(app.orm));

@@ -25,6 +25,7 @@ const CREATE_CHANNEL = gql`
 const RANGE = { from: '2026-06-10T00:00:00Z', to: '2026-06-11T00:00:00Z', timeZone: 'UTC' };
 
 async function refreshAll(app: TestApp) {
+  await app.deps.events.sequenceNow(); // the refresher reads events by seq
   await waitFor(async () => (await refreshAnalytics(systemEm(app.orm), { builders: [deliveryRollupBuilder] })).ran, {
     what: 'a refresher pass',
     timeoutMs: 30_000,
@@ -118,5 +119,31 @@ describe('deliveryFunnel after late news', () => {
     ]);
     await refreshAll(app);
     expect(await totals()).toEqual({ queued: 2, sent: 2, delivered: 2, read: 1, replied: 1, failed: 0, replyRate: 0.5 });
+  });
+  it('a status committed after a thousand newer events and a refresh still counts', async () => {
+    const second = await history.message({ conversationId, direction: 'OUT', at: at('2026-06-10T12:00:00Z'), authorKind: 'AGENT',
+      sentAt: at('2026-06-10T12:00:01Z'), deliveredAt: at('2026-06-10T12:00:02Z'), pricingCategory: 'service' });
+    await refreshAll(app);
+    expect(await totals()).toMatchObject({ sent: 3, read: 1 });
+
+    // The READ event draws its id now but commits last: a thousand events drawn after it commit
+    // first and are applied, the way a slow transaction overlaps a busy minute.
+    await systemEm(app.orm).transactional(async (tx) => {
+      await sql(tx, `update message set status = 'READ', read_at = ? where id = ?`, [at('2026-06-10T12:05:00Z'), second]);
+      await sql(
+        tx,
+        `insert into conversation_event (organization_id, conversation_id, type, data, created_at) values (?, ?, 'MESSAGE_STATUS_CHANGED', ?::jsonb, ?)`,
+        [org.id, conversationId, JSON.stringify({ messageId: second, reported: 'READ', status: 'READ' }), at('2026-06-10T12:05:00Z')],
+      );
+      await sql(
+        systemEm(app.orm),
+        `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
+         select ?, ?, 'REACTION', jsonb_build_object('emoji', '👍', 'n', n), ? from generate_series(1, 1000) n`,
+        [org.id, conversationId, at('2026-06-10T12:01:00Z')],
+      );
+      await refreshAll(app);
+    });
+    await refreshAll(app);
+    expect(await totals()).toMatchObject({ sent: 3, read: 2 });
   });
 });

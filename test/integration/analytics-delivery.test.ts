@@ -88,6 +88,7 @@ const ZERO: Figures = {
  * for ours), with the delivery builder only, so that this file tests this slice alone.
  */
 async function refreshAll(app: TestApp) {
+  await app.deps.events.sequenceNow(); // the refresher reads events by seq
   await waitFor(async () => (await refreshAnalytics(systemEm(app.orm), { builders: [deliveryRollupBuilder] })).ran, {
     what: 'a refresher pass',
     timeoutMs: 30_000,

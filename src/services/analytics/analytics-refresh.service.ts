@@ -7,11 +7,6 @@ import { ROLLUP_BUILDERS } from './rollup-registry';
 /** Events applied per transaction: a backlog (a first run, a long outage) is worked off in slices. */
 const EVENTS_PER_PASS = 20_000;
 const CONVERSATIONS_PER_CHUNK = 500;
-/**
- * Event ids come from a sequence at insert, not at commit: a transaction may commit an id below
- * one already applied. Each pass looks this many ids back, and rebuilding is idempotent.
- */
-const LATE_COMMIT_SLACK = 500;
 
 export interface RefreshResult {
   events: number;
@@ -41,22 +36,25 @@ export async function rebuildBuckets(em: EntityManager, organizationId: string, 
 /**
  * One pass of the refresher: applies the events after the last applied one (a slice of at most
  * EVENTS_PER_PASS) to every rollup, then moves the mark before which rollups are complete.
- * The state row is locked for the pass, so concurrent refreshers (several worker processes)
- * skip instead of doing the same work twice.
+ * Events are taken in `seq` order, the order the EventSequencer gives committed events, so an
+ * event never appears below the mark after the mark has passed it (ids, drawn at insert, could).
+ * An event is picked up once it is sequenced, milliseconds after its commit. The state row is
+ * locked for the pass, so concurrent refreshers (several worker processes) skip instead of doing
+ * the same work twice.
  */
 async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]): Promise<RefreshResult & { caughtUp: boolean }> {
   return em.transactional(async (tx) => {
-    const [state] = await sql<{ last_event_id: string; now: Date }>(
+    const [state] = await sql<{ last_seq: string; now: Date }>(
       tx,
-      'select last_event_id, now() as now from analytics_refresh_state where id = 1 for update skip locked',
+      'select last_seq, now() as now from analytics_refresh_state where id = 1 for update skip locked',
     );
     if (!state) return { events: 0, conversations: 0, buckets: 0, ran: false, caughtUp: true };
-    const last = BigInt(state.last_event_id);
+    const lower = state.last_seq;
     const [window] = await sql<{ upper: string | null; count: string; upper_at: Date | null }>(
       tx,
-      `select max(id) as upper, count(*) as count, max(created_at) as upper_at
-         from (select id, created_at from conversation_event where id > ? order by id limit ?) slice`,
-      [String(last), EVENTS_PER_PASS],
+      `select max(seq) as upper, count(*) as count, max(created_at) as upper_at
+         from (select seq, created_at from conversation_event where seq > ? order by seq limit ?) slice`,
+      [lower, EVENTS_PER_PASS],
     );
     const count = Number(window!.count);
     const now = new Date(state.now);
@@ -64,13 +62,12 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
       await sql(tx, 'update analytics_refresh_state set complete_before = greatest(complete_before, ?), updated_at = now() where id = 1', [floorBucket(now)]);
       return { events: 0, conversations: 0, buckets: 0, ran: true, caughtUp: true };
     }
-    const lower = last > BigInt(LATE_COMMIT_SLACK) ? last - BigInt(LATE_COMMIT_SLACK) : 0n;
     const upper = window!.upper;
 
     const conversations = await sql<{ conversation_id: string }>(
       tx,
-      'select distinct conversation_id from conversation_event where id > ? and id <= ?',
-      [String(lower), upper],
+      'select distinct conversation_id from conversation_event where seq > ? and seq <= ?',
+      [lower, upper],
     );
     await rebuildConversationFacts(tx, conversations.map((row) => row.conversation_id), builders);
 
@@ -81,8 +78,8 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
               to_timestamp(floor(extract(epoch from coalesce(m.created_at, e.created_at)) / ?) * ?) as bucket
          from conversation_event e
          left join message m on m.id = case when e.data->>'messageId' ~* '^[0-9a-f-]{36}$' then (e.data->>'messageId')::uuid end
-        where e.id > ? and e.id <= ?`,
-      [BUCKET_MS / 1000, BUCKET_MS / 1000, String(lower), upper],
+        where e.seq > ? and e.seq <= ?`,
+      [BUCKET_MS / 1000, BUCKET_MS / 1000, lower, upper],
     );
     const byOrganization = new Map<string, Date[]>();
     for (const row of dirty) {
@@ -97,7 +94,7 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
     const completeBefore = floorBucket(caughtUp ? now : new Date(window!.upper_at!));
     await sql(
       tx,
-      'update analytics_refresh_state set last_event_id = ?, complete_before = greatest(complete_before, ?), updated_at = now() where id = 1',
+      'update analytics_refresh_state set last_seq = ?, complete_before = greatest(complete_before, ?), updated_at = now() where id = 1',
       [upper, completeBefore],
     );
     return { events: count, conversations: conversations.length, buckets: dirty.length, ran: true, caughtUp };
