@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/config';
 import { createTestDatabase as createDatabase } from './database';
 import { captureLogs } from './log-capture';
 import { TEST_SECRETS, requireEnv } from './test-env';
+import { waitFor } from './wait';
 
 export interface TestApp extends App {
   /** Every JSON log line the app wrote. */
@@ -32,6 +33,19 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
 }
 
 /**
+ * A worker's daily template sync runs once at start. Waiting for it keeps it from racing a test's
+ * fixtures: run after a test created a channel, it would queue a sync against a Graph API that
+ * is not there, whose retries then keep the queues busy for minutes.
+ */
+async function startupTemplateSyncDone(app: App): Promise<void> {
+  const maintenance = app.queues.get('maintenance');
+  await waitFor(
+    async () => !(await maintenance.getJobs(['waiting', 'active', 'prioritized'])).some((job) => job.name === 'sync-all-templates'),
+    { what: 'the start-up template sync', timeoutMs: 30_000 },
+  );
+}
+
+/**
  * Starts the real app (api and workers in one process) on a random port, with its own database
  * cloned from the migrated template and its own Redis key prefix, so test files never collide.
  */
@@ -53,6 +67,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       ...env,
     });
     app = await bootstrap(config, { logger: log });
+    if (config.role !== 'api') await startupTemplateSyncDone(app).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
   } catch (error) {
     await database.drop();
     throw error;
