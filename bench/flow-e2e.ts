@@ -355,6 +355,8 @@ async function main() {
     const cpuBefore = cpuSnapshot(processes);
     const postedAt = new Map<string, number[]>(waIds.map((waId) => [waId, []]));
     const failures: Record<string, number> = {};
+    /** Webhook acknowledgement times (ms): ingest must stay fast while processing lags behind. */
+    const acks: number[] = [];
     const inFlight = new Set<Promise<void>>();
     const started = Date.now();
     const interval = 1000 / RATE;
@@ -363,10 +365,12 @@ async function main() {
       while (m < total && m * interval <= elapsed) {
         const waId = waIds[m % CUSTOMERS]!;
         const k = Math.floor(m / CUSTOMERS);
-        postedAt.get(waId)!.push(Date.now());
+        const postedNow = Date.now();
+        postedAt.get(waId)!.push(postedNow);
         const sent: Promise<void> = post(waId, k)
           .then((status) => {
             if (status !== 200) failures[status] = (failures[status] ?? 0) + 1;
+            else acks.push(Date.now() - postedNow);
           })
           .catch((error: NodeJS.ErrnoException) => {
             failures[error.code ?? 'error'] = (failures[error.code ?? 'error'] ?? 0) + 1;
@@ -418,7 +422,11 @@ async function main() {
     const replyRates = rates(replyTimes, 1000);
     const inboundRates = rates(inboundTimes, 1000);
 
-    console.log(`  posted ${total} webhooks in ${postedIn.toFixed(1)} s (${perSecond(total / postedIn)})${Object.keys(failures).length ? `, failures ${JSON.stringify(failures)}` : ', all 200'}`);
+    const ack = summarise(acks);
+    console.log(
+      `  posted ${total} webhooks in ${postedIn.toFixed(1)} s (${perSecond(total / postedIn)})${Object.keys(failures).length ? `, failures ${JSON.stringify(failures)}` : ', all 200'}; ` +
+        `ack p50 ${ms(ack.p50)}, p99 ${ms(ack.p99)}`,
+    );
     console.log(`  inbound processed  ${stored} stored; sustained ${perSecond(sustainedRate(inboundTimes))} (busiest 1 s: ${perSecond(inboundRates.busiest)})`);
     console.log(
       `  replies accepted   ${replyTimes.length} of ${total}; sustained ${perSecond(sustainedRate(replyTimes))} ` +
