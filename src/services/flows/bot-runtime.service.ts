@@ -235,9 +235,10 @@ const activeState = (conversation: { botState?: Record<string, unknown> | null; 
 
 /**
  * Runs the bot for one inbound message, inside the caller's transaction, changing `conversation`
- * in memory: the caller writes it back with its own changes of the row. The caller holds the conversation's row
- * lock (taken by the conversation upsert), so two messages of one customer are processed one
- * after the other, across worker processes. A conversation with an agent never runs the bot.
+ * in memory: the caller writes it back with its own changes of the row. The caller holds the
+ * conversation's row lock (taken by the conversation upsert), so two messages of one customer are
+ * processed one after the other, across worker processes. A conversation with an agent never
+ * runs the bot.
  */
 export async function runBotForInbound(
   em: EntityManager,
@@ -344,7 +345,7 @@ async function lockBotConversation(em: EntityManager, conversationId: string): P
 
 /**
  * `returnToBot`: resumes an active session where it waits, or starts the channel's default flow
- * (or the conversation's last flow) afresh. Works on the caller's entity, which it flushes.
+ * (or the conversation's last flow) afresh. Changes the caller's entity, which the caller flushes.
  */
 export async function restartBot(em: EntityManager, entity: Conversation, now = new Date()): Promise<BotTurn> {
   const conversation = await lockBotConversation(em, entity.id);
