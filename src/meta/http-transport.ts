@@ -29,6 +29,12 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
 };
 
+/**
+ * The largest answer read. Graph API answers are small (a page of 100 templates is a few hundred
+ * KB); a larger one is a broken or hostile server, and is not buffered into memory.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
 /** A request whose whole answer (head and body) must arrive within `timeoutMs`. */
 export function httpRequest(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
   const protocol = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
@@ -51,7 +57,12 @@ export function httpRequest(url: URL, method: string, headers: Record<string, st
       },
       (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) fail(new HttpTransportError(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`, null, false));
+          else chunks.push(chunk);
+        });
         response.on('error', (error: NodeJS.ErrnoException) => fail(new HttpTransportError(error.message, error.code ?? null, false)));
         response.on('close', () => {
           if (!response.complete) fail(new HttpTransportError('the connection closed before the whole answer arrived', 'ECONNRESET', false));

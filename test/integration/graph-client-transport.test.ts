@@ -1,6 +1,7 @@
 import net, { type AddressInfo, type Server } from 'node:net';
 import { GraphApiClient } from '../../src/meta/graph-api.client';
 import { GraphApiError, GraphUnknownOutcomeError, GraphUnreachableError } from '../../src/meta/graph-api.errors';
+import { MAX_ANSWER_BYTES } from '../../src/meta/http-transport';
 
 /**
  * The Graph API client over the wire, against raw TCP servers that misbehave the ways a network
@@ -88,6 +89,22 @@ describe('Graph API client transport', () => {
     servers.push(server);
     const client = new GraphApiClient({ baseUrl: url, timeoutMs: 2000 });
     await expect(client.sendMessage('123', 'token', BODY)).rejects.toBeInstanceOf(GraphUnknownOutcomeError);
+  });
+
+  it('an answer larger than the limit is refused without being buffered: an unknown outcome', async () => {
+    const { server, url } = await rawServer(
+      afterRequest((socket) => {
+        const size = MAX_ANSWER_BYTES + 1024 * 1024;
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${size}\r\n\r\n`);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        for (let sent = 0; sent < size && !socket.destroyed; sent += chunk.length) socket.write(chunk);
+      }),
+    );
+    servers.push(server);
+    const client = new GraphApiClient({ baseUrl: url, timeoutMs: 10_000 });
+    const error = await client.sendMessage('123', 'token', BODY).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphUnknownOutcomeError);
+    expect((error as Error).message).toContain('larger than');
   });
 
   it('a refused connection is unreachable: nothing was sent, so it is safe to try again', async () => {
