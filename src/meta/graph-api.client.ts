@@ -79,13 +79,12 @@ export class GraphApiClient {
   private async request<T = Record<string, unknown>>(method: string, path: string, token: string, body?: unknown): Promise<T> {
     let answer: HttpAnswer;
     try {
-      answer = await httpRequest(
-        new URL(`${this.baseUrl}${path}`),
+      answer = await httpRequest(new URL(`${this.baseUrl}${path}`), {
         method,
-        { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body ? JSON.stringify(body) : undefined,
-        this.timeoutMs,
-      );
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        timeoutMs: this.timeoutMs,
+      });
     } catch (error) {
       const code = error instanceof HttpTransportError ? error.code : null;
       if (code && NOT_SENT.has(code)) throw new GraphUnreachableError(code);

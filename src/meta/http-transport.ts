@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 export interface HttpAnswer {
   status: number;
@@ -35,10 +36,30 @@ const agents = {
  */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
-/** A request whose whole answer (head and body) must arrive within `timeoutMs`. */
-export function httpRequest(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
+export interface HttpRequestOptions {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** For the whole answer, head and body. */
+  timeoutMs: number;
+  /** Default MAX_ANSWER_BYTES. */
+  maxBytes?: number;
+  /** Past `maxBytes`: fail (the default), or keep the first `maxBytes` and stop reading. */
+  oversize?: 'fail' | 'truncate';
+  /**
+   * Resolves the host name (dns.lookup's contract), so a guard can refuse the addresses it
+   * resolves to; the connection then goes to the address it allowed. Such requests get a fresh
+   * connection each, never one from the shared pool.
+   */
+  lookup?: LookupFunction;
+}
+
+/** A request whose whole answer must arrive within `timeoutMs`; refuses protocols other than http(s). */
+export function httpRequest(url: URL, options: HttpRequestOptions): Promise<HttpAnswer> {
   const protocol = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
   if (!protocol) return Promise.reject(new HttpTransportError(`unsupported protocol ${url.protocol}`, null, false));
+  const { body, timeoutMs } = options;
+  const maxBytes = options.maxBytes ?? MAX_ANSWER_BYTES;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: HttpTransportError) => {
@@ -48,31 +69,42 @@ export function httpRequest(url: URL, method: string, headers: Record<string, st
       request.destroy();
       reject(error);
     };
+    const succeed = (status: number, chunks: Buffer[]) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ status, text: Buffer.concat(chunks).toString('utf8') });
+    };
     const request = protocol.request(
       url,
       {
-        method,
-        agent: agents[url.protocol as keyof typeof agents],
-        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        method: options.method,
+        agent: options.lookup ? false : agents[url.protocol as keyof typeof agents],
+        lookup: options.lookup,
+        headers: body === undefined ? options.headers : { ...options.headers, 'content-length': String(Buffer.byteLength(body)) },
       },
       (response) => {
+        const status = response.statusCode ?? 0;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) fail(new HttpTransportError(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`, null, false));
-          else chunks.push(chunk);
+          if (settled) return;
+          if (size + chunk.length <= maxBytes) {
+            size += chunk.length;
+            chunks.push(chunk);
+          } else if (options.oversize === 'truncate') {
+            chunks.push(chunk.subarray(0, maxBytes - size));
+            succeed(status, chunks);
+            request.destroy();
+          } else {
+            fail(new HttpTransportError(`the answer is larger than ${maxBytes} bytes`, null, false));
+          }
         });
         response.on('error', (error: NodeJS.ErrnoException) => fail(new HttpTransportError(error.message, error.code ?? null, false)));
         response.on('close', () => {
           if (!response.complete) fail(new HttpTransportError('the connection closed before the whole answer arrived', 'ECONNRESET', false));
         });
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-        });
+        response.on('end', () => succeed(status, chunks));
       },
     );
     const timer = setTimeout(() => fail(new HttpTransportError(`no answer within ${timeoutMs} ms`, null, true)), timeoutMs);
