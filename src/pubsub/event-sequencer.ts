@@ -43,6 +43,12 @@ const SEQUENCE_SQL = `
   returning e.seq::text as seq, e.organization_id, e.conversation_id, e.type, e.data, e.created_at,
     ${MESSAGE_OF_EVENT('e.data')} as message, (select top from base)::text as previous`;
 
+/**
+ * The lock and a drain's first numbering in one round trip (two statements in PostgreSQL's simple
+ * protocol, so the batch size is written in): most drains relay one commit's events and stop.
+ */
+const LOCK_AND_SEQUENCE_SQL = `select pg_advisory_lock(${RELAY_LOCK}); ${SEQUENCE_SQL.replace('limit $1', `limit ${BATCH}`)}`;
+
 const REPUBLISH_SQL = `
   select seq::text as seq, organization_id, conversation_id, type, data, created_at, ${MESSAGE_OF_EVENT('data')} as message, '0' as previous
   from conversation_event where seq > $1 and seq <= $2 order by seq`;
@@ -66,6 +72,8 @@ const REPUBLISH_SQL = `
 export class EventSequencer {
   private running: Promise<void> | null = null;
   private again = false;
+  /** The highest seq this process published (null: unknown, or its last publish failed). */
+  private lastPublished: string | null = null;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
   private readonly publishedKey: string;
@@ -127,17 +135,22 @@ export class EventSequencer {
   private async drain(): Promise<boolean> {
     const pool = this.em.getKnex().client as unknown as SqlClient;
     let connection: SqlConnection | null = null;
+    // Set before the lock is asked for: if its round trip fails, whether the lock was taken is unknown.
     let locked = false;
     try {
       connection = await pool.acquireConnection();
-      await connection.query({ text: 'select pg_advisory_lock($1)', values: [RELAY_LOCK] });
       locked = true;
-      let published: string | null | undefined;
-      do {
+      // Cleared before each numbering statement: a kick after it (its events may be too late for
+      // that statement) makes another pass.
+      this.again = false;
+      const [, first] = (await connection.query({ text: LOCK_AND_SEQUENCE_SQL, values: [] })) as unknown as [unknown, { rows: SequencedRow[] }];
+      let rows = first.rows;
+      for (;;) {
+        await this.relay(connection, rows);
+        if (!this.again || this.closed) return true;
         this.again = false;
-        published = await this.relay(connection, published);
-      } while (this.again && !this.closed);
-      return true;
+        rows = await query<SequencedRow>(connection, SEQUENCE_SQL, [BATCH]);
+      }
     } catch (error) {
       this.log.warn({ err: error }, 'could not sequence conversation events; retrying shortly');
       return false;
@@ -146,29 +159,30 @@ export class EventSequencer {
     }
   }
 
-  /**
-   * One statement's worth (or a backlog's) of events numbered and published. `published` is the
-   * highest seq known published, read from Redis on the first pass of a drain.
-   */
-  private async relay(connection: SqlConnection, published: string | null | undefined): Promise<string | null> {
-    for (;;) {
-      const [rows, marker] = await Promise.all([
-        query<SequencedRow>(connection, SEQUENCE_SQL, [BATCH]),
-        published === undefined ? this.redis.get(this.publishedKey) : Promise.resolve(published),
-      ]);
-      if (!rows.length) return marker;
+  /** Publishes the numbered `rows`, then numbers and publishes more while a full batch came back. */
+  private async relay(connection: SqlConnection, rows: SequencedRow[]): Promise<void> {
+    while (rows.length) {
       rows.sort(bySeq);
-      const previous = rows[0]!.previous;
-      let missed: SequencedRow[] = [];
-      if (marker !== null && BigInt(marker) < BigInt(previous)) {
-        const from = BigInt(previous) - BigInt(marker) > REPUBLISH_LIMIT ? String(BigInt(previous) - BigInt(REPUBLISH_LIMIT)) : marker;
-        this.log.warn({ from, to: previous }, 're-publishing conversation events a previous relay committed but did not publish');
-        missed = await query<SequencedRow>(connection, REPUBLISH_SQL, [from, previous]);
-      }
+      const missed = await this.missedBefore(connection, rows[0]!.previous);
       const top = rows[rows.length - 1]!.seq;
-      published = (await this.publish([...missed, ...rows], top)) ? top : marker;
-      if (rows.length < BATCH) return published;
+      this.lastPublished = (await this.publish([...missed, ...rows], top)) ? top : null;
+      if (rows.length < BATCH) return;
+      rows = await query<SequencedRow>(connection, SEQUENCE_SQL, [BATCH]);
     }
+  }
+
+  /**
+   * Events a relay committed but did not publish (it died in between), up to `previous`, the
+   * highest seq before this batch. When `previous` is what this process published last, nobody
+   * numbered anything since, so there can be none and Redis's mark is not read.
+   */
+  private async missedBefore(connection: SqlConnection, previous: string): Promise<SequencedRow[]> {
+    if (previous === this.lastPublished) return [];
+    const marker = await this.redis.get(this.publishedKey);
+    if (marker === null || BigInt(marker) >= BigInt(previous)) return [];
+    const from = BigInt(previous) - BigInt(marker) > REPUBLISH_LIMIT ? String(BigInt(previous) - BigInt(REPUBLISH_LIMIT)) : marker;
+    this.log.warn({ from, to: previous }, 're-publishing conversation events a previous relay committed but did not publish');
+    return query<SequencedRow>(connection, REPUBLISH_SQL, [from, previous]);
   }
 
   /** In seq order, with the new mark, on one connection: Redis runs them in that order. False when Redis failed. */
