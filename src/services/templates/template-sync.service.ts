@@ -79,6 +79,9 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** Pages of 100: Meta allows a few thousand templates per business account, so more is a paging loop. */
+const MAX_TEMPLATE_PAGES = 100;
+
 /**
  * Pulls every page of the WABA's templates from Meta and reconciles: new ones are added, changed
  * ones updated, ones Meta no longer has are marked DELETED. Returns counts.
@@ -88,11 +91,16 @@ export async function syncTemplates(em: EntityManager, deps: TemplateJobDeps, ch
   if (!channel) return { added: 0, updated: 0, deleted: 0 };
   const token = deps.secrets.open(channel.accessTokenEncrypted);
   const remote: Record<string, unknown>[] = [];
+  const cursors = new Set<string>();
   let after: string | null = null;
   do {
+    // Reconciling marks what Meta did not list as DELETED: only a complete listing may be used.
+    if (cursors.size >= MAX_TEMPLATE_PAGES) throw new Error(`Meta listed more than ${MAX_TEMPLATE_PAGES} pages of templates; nothing was changed`);
     const page = await deps.graph.listTemplates(channel.wabaId, token, after);
     remote.push(...page.data);
     after = page.after;
+    if (after !== null && cursors.has(after)) throw new Error('Meta returned a page cursor it had returned before; nothing was changed');
+    if (after !== null) cursors.add(after);
   } while (after);
 
   const local = await em.find(Template, { organization: channel.organization, wabaId: channel.wabaId });
