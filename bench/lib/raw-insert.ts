@@ -5,24 +5,37 @@ import { openLoop, type LoadResult } from './load';
 const CREATE_TABLE =
   'create table bench_raw_insert (id uuid primary key, wamid text not null unique, payload jsonb not null, received_at timestamptz not null default now())';
 const INSERT = 'insert into bench_raw_insert (id, wamid, payload) values ($1, $2, $3)';
+/** About 1.4 KB as JSON, like a webhook delivery. */
+const PAYLOAD = JSON.stringify({ object: 'whatsapp_business_account', pad: randomBytes(640).toString('hex') });
+
+/** A fresh baseline table, and `count` connections to insert into it. */
+async function prepare(databaseUrl: string, count: number): Promise<{ setup: Client; clients: Client[] }> {
+  const setup = new Client({ connectionString: databaseUrl });
+  await setup.connect();
+  await setup.query('drop table if exists bench_raw_insert');
+  await setup.query(CREATE_TABLE);
+  const clients = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      return client;
+    }),
+  );
+  return { setup, clients };
+}
+
+async function cleanUp(setup: Client, clients: Client[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.end()));
+  await setup.query('drop table if exists bench_raw_insert');
+  await setup.end();
+}
 
 /**
  * The baseline: what PostgreSQL itself does at `concurrency` connections, each committing one
  * ~1.4 KB row per transaction (uuid key, unique wamid, jsonb payload, the shape of an inbox row).
  */
 export async function rawInsertRate(databaseUrl: string, concurrency: number, durationMs: number, warmupMs: number): Promise<number> {
-  const setup = new Client({ connectionString: databaseUrl });
-  await setup.connect();
-  await setup.query('drop table if exists bench_raw_insert');
-  await setup.query(CREATE_TABLE);
-  const clients = await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      return client;
-    }),
-  );
-  const payload = JSON.stringify({ object: 'whatsapp_business_account', pad: randomBytes(640).toString('hex') });
+  const { setup, clients } = await prepare(databaseUrl, concurrency);
   const start = Date.now();
   const measureFrom = start + warmupMs;
   const end = measureFrom + durationMs;
@@ -31,16 +44,14 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
     await Promise.all(
       clients.map(async (client) => {
         while (Date.now() < end) {
-          await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, payload]);
+          await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, PAYLOAD]);
           const at = Date.now();
           if (at >= measureFrom && at <= end) rows += 1;
         }
       }),
     );
   } finally {
-    await Promise.all(clients.map((client) => client.end()));
-    await setup.query('drop table if exists bench_raw_insert');
-    await setup.end();
+    await cleanUp(setup, clients);
   }
   return rows / (durationMs / 1000);
 }
@@ -51,24 +62,13 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
  * a commit waits for the WAL flush, so this p99 is what the disk allows at that rate.
  */
 export async function rawInsertLatency(databaseUrl: string, connections: number, ratePerSecond: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
-  const setup = new Client({ connectionString: databaseUrl });
-  await setup.connect();
-  await setup.query('drop table if exists bench_raw_insert');
-  await setup.query(CREATE_TABLE);
-  const idle = await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      return client;
-    }),
-  );
-  const all = [...idle];
+  const { setup, clients } = await prepare(databaseUrl, connections);
+  const idle = [...clients];
   const waiting: ((client: Client) => void)[] = [];
-  const payload = JSON.stringify({ object: 'whatsapp_business_account', pad: randomBytes(640).toString('hex') });
   const insert = async () => {
     const client = idle.pop() ?? (await new Promise<Client>((resolve) => waiting.push(resolve)));
     try {
-      await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, payload]);
+      await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, PAYLOAD]);
       return 200;
     } finally {
       const next = waiting.shift();
@@ -79,8 +79,6 @@ export async function rawInsertLatency(databaseUrl: string, connections: number,
   try {
     return await openLoop(insert, ratePerSecond, durationMs, warmupMs);
   } finally {
-    await Promise.all(all.map((client) => client.end()));
-    await setup.query('drop table if exists bench_raw_insert');
-    await setup.end();
+    await cleanUp(setup, clients);
   }
 }
