@@ -443,6 +443,11 @@ async function main() {
     }
     const commits = (await commitCount(db)) - commitsBefore;
     console.log(`  PostgreSQL commits  ${commits} (${(commits / Math.max(1, total)).toFixed(1)} per message)`);
+    const events = await db.query<{ type: string; n: number }>('select type, count(*)::int as n from conversation_event group by type order by 2 desc');
+    const eventTotal = events.rows.reduce((sum, row) => sum + row.n, 0);
+    console.log(
+      `  log events         ${eventTotal} (${(eventTotal / Math.max(1, total)).toFixed(1)} per message: ${events.rows.map((row) => `${row.type} ${(row.n / Math.max(1, total)).toFixed(1)}`).join(', ')})`,
+    );
     if (args.statements) await printStatements(db, Number(args.statements), total);
   } finally {
     agent.destroy();

@@ -24,6 +24,9 @@ function pgBin(): string {
  * temporary folder on disk. The shared development server runs with fsync=off for test speed, which
  * makes a single-row commit nearly free and is not what the targets of DESIGN.md section 10 mean.
  * `statementStats` loads pg_stat_statements, so a benchmark can show which statements cost the most.
+ * For a closer look, BENCH_PG_OPTIONS adds server options (for example
+ * `-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=5`) and
+ * BENCH_PG_KEEP_LOG names a file that receives the server's log when it stops.
  */
 export async function startPrivatePostgres(options: { statementStats?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = pgBin();
@@ -37,7 +40,7 @@ export async function startPrivatePostgres(options: { statementStats?: boolean }
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '--auth=trust', '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
-    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200${options.statementStats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on' : ''}`]);
+    run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200${options.statementStats ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on' : ''}${process.env.BENCH_PG_OPTIONS ? ' ' + process.env.BENCH_PG_OPTIONS : ''}`]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`Could not start a private PostgreSQL: ${(error as { stderr?: Buffer }).stderr?.toString() ?? error}`);
@@ -49,6 +52,7 @@ export async function startPrivatePostgres(options: { statementStats?: boolean }
       try {
         run('pg_ctl', ['stop', '-w', '-D', data, '-m', 'fast']);
       } finally {
+        if (process.env.BENCH_PG_KEEP_LOG) execFileSync('cp', [path.join(dir, 'server.log'), process.env.BENCH_PG_KEEP_LOG]);
         rmSync(dir, { recursive: true, force: true });
       }
     },

@@ -28,6 +28,7 @@ import { EventSequencer } from '../pubsub/event-sequencer';
 import { SubscriptionHub } from '../pubsub/subscription-hub';
 import { ShortLivedCache } from '../services/live/short-lived-cache';
 import { GraphApiClient } from '../meta/graph-api.client';
+import { InboundMessageCommitter } from '../services/inbound/message-committer';
 import { SendGovernor } from '../services/outbound/send-governor';
 import { DeliveryInbox } from '../services/delivery-inbox';
 import { metaWebhookListener } from '../webhook/meta-webhook.listener';
@@ -109,6 +110,7 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
         governor: new SendGovernor(redis, queues.prefix),
         reconcileMs: config.meta.sendReconcileMs,
         allowPrivateFlowHttp: config.flowHttpAllowPrivate,
+        messages: new InboundMessageCommitter({ ...deps, log, metrics }),
       };
       workers = startWorkers(bullConnection(config.redis.url), queues.prefix, jobDeps, metrics, { lockDurationMs: config.jobLockMs });
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).

@@ -3,6 +3,7 @@ import type { SecretBox } from '../auth/secret-box';
 import type { Orm } from '../db/orm';
 import type { GraphApiClient } from '../meta/graph-api.client';
 import type { EventBus } from '../pubsub/event-bus';
+import type { InboundMessageCommitter } from '../services/inbound/message-committer';
 import type { SendGovernor } from '../services/outbound/send-governor';
 import type { JobQueues } from './job-queues';
 
@@ -19,4 +20,6 @@ export interface JobDeps {
   reconcileMs: number;
   /** Flows' HTTP nodes may call private addresses (local development and tests only). */
   allowPrivateFlowHttp: boolean;
+  /** Group commit for the inbound messages of every webhook job the process runs at once. */
+  messages: InboundMessageCommitter;
 }

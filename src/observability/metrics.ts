@@ -33,6 +33,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** How well the group commit of inbound messages shares its transactions (message-committer.ts). */
+  readonly inboundMessageGroups = new Histogram({
+    name: 'inbound_message_group_size',
+    help: 'Inbound messages stored per transaction by the group commit; outcome split: a failed group stored one by one',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -56,6 +56,15 @@ export const RETURN_TO_BOT = gql`
   mutation ($input: ConversationInput!) { returnToBot(input: $input) { conversation { id status } } }
 `;
 
+/** Appends every answer to a variable and echoes the tally: a lost update or a reordering of one customer's messages shows in the replies. */
+export const TALLY_FLOW = {
+  start: 'ask',
+  nodes: [
+    { id: 'ask', type: 'question', text: 'Tally:{{tally}}', saveAs: 'answer', next: 'add' },
+    { id: 'add', type: 'set', var: 'tally', value: '{{tally}} {{answer}}', next: 'ask' },
+  ],
+};
+
 export async function createFlow(client: GraphQLClient, definition: unknown, name = 'Flow'): Promise<string> {
   return (await client.request<any>(CREATE_FLOW, { input: { name, definition } })).createFlow.flow.id;
 }

@@ -3,7 +3,7 @@ import type { FakeGraphApi } from '../../src/devtools/fake-graph';
 import { startAppWithFakeGraph } from '../helpers/app-with-fake-graph';
 import type { ChildApp } from '../helpers/child-app';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures';
-import { ChatCustomer, publishedFlow, setDefaultFlow } from '../helpers/flows';
+import { ChatCustomer, TALLY_FLOW, publishedFlow, setDefaultFlow } from '../helpers/flows';
 import { postWebhook } from '../helpers/meta-webhook';
 import { message } from '../helpers/meta-payloads';
 import { createChannel, query, startWorkerProcess, type TestChannel } from '../helpers/outbound';
@@ -13,16 +13,9 @@ import { waitFor } from '../helpers/wait';
 
 /**
  * One customer's messages are processed one at a time even when they arrive together and land on
- * different worker processes, while other customers' conversations go on. The flow appends every
- * answer to a variable and echoes it, so a lost update or an interleaving shows in the replies.
+ * different worker processes, while other customers' conversations go on. The tally flow shows a
+ * lost update or an interleaving in the replies.
  */
-const TALLY = {
-  start: 'ask',
-  nodes: [
-    { id: 'ask', type: 'question', text: 'Tally:{{tally}}', saveAs: 'answer', next: 'add' },
-    { id: 'add', type: 'set', var: 'tally', value: '{{tally}} {{answer}}', next: 'ask' },
-  ],
-};
 
 describe('one conversation at a time, across worker processes', () => {
   let app: TestApp;
@@ -42,7 +35,7 @@ describe('one conversation at a time, across worker processes', () => {
     org = await createOrganization(app);
     channel = await createChannel(app, fake, org.ownerKey);
     const client = app.client(org.ownerKey);
-    await setDefaultFlow(client, channel.id, await publishedFlow(client, TALLY, 'Tally'));
+    await setDefaultFlow(client, channel.id, await publishedFlow(client, TALLY_FLOW, 'Tally'));
   }, 60_000);
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.stop()));

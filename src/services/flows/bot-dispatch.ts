@@ -5,9 +5,17 @@ import type { BotTurn } from './bot-runtime.service';
 
 /** After the commit of a bot turn: its replies go to the send pipeline, its events to subscribers. */
 export async function dispatchBotTurn(queues: JobQueues, events: EventBus, turn: BotTurn): Promise<void> {
-  await dispatch(queues, events, turn.queued);
-  await events.publish(turn.events);
-  if (turn.http) {
-    await queues.add('outbound', 'flow-http', { conversationId: turn.http.conversationId, nodeId: turn.http.nodeId, request: turn.http.request });
+  await dispatchBotTurns(queues, events, [turn]);
+}
+
+/** The turns of one commit: all their replies enqueued in one call, all their events published in one. */
+export async function dispatchBotTurns(queues: JobQueues, events: EventBus, turns: BotTurn[]): Promise<void> {
+  if (!turns.length) return;
+  await dispatch(queues, events, turns.flatMap((turn) => turn.queued));
+  await events.publish(turns.flatMap((turn) => turn.events));
+  for (const turn of turns) {
+    if (turn.http) {
+      await queues.add('outbound', 'flow-http', { conversationId: turn.http.conversationId, nodeId: turn.http.nodeId, request: turn.http.request });
+    }
   }
 }

@@ -3,6 +3,7 @@ import { ConversationEventType } from '../../entities/conversation-event.entity'
 import { ConversationStatus } from '../../entities/conversation.entity';
 import { MessageDirection, MessageType } from '../../entities/message.entity';
 import type { EntityManager } from '../../db/entity-manager';
+import { DeferredWrites } from '../../db/deferred-writes';
 import { jsonb, sql } from '../../db/sql';
 import { MessageStatus } from '../../domain/message-status';
 import { safeJson, safeText } from '../../domain/safe-text';
@@ -152,6 +153,62 @@ async function storeMessageRow(
   return row!;
 }
 
+/** What an inbound message changes of its conversation, written after its bot turn. */
+interface ConversationWrite {
+  id: string;
+  /** Meta's time of the message. */
+  at: Date;
+  window_expires_at: Date;
+  message_id: string;
+  /** A chat bubble (not a reaction): it may become the latest message. */
+  is_bubble: boolean;
+  /** The bot's last reply of the turn, which is then the latest message. */
+  reply_id: string | null;
+  status: ConversationStatus;
+  bot_state: Record<string, unknown> | null;
+  bot_expires_at: Date | null;
+}
+
+/**
+ * Monotonic: a late, older message never shortens the window nor replaces the latest message; a
+ * bot reply is the latest. A group of messages committed together (one per conversation) updates
+ * all its conversations in this one statement.
+ */
+const conversationWrites = new DeferredWrites<ConversationWrite>(async (em, rows) => {
+  await sql(
+    em,
+    `update conversation c set
+       last_inbound_at = greatest(coalesce(c.last_inbound_at, v.at), v.at),
+       window_expires_at = greatest(coalesce(c.window_expires_at, v.window_expires_at), v.window_expires_at),
+       last_message_id = case when v.reply_id is not null then v.reply_id
+         when v.is_bubble and (c.last_message_id is null or c.last_message_at <= v.at) then v.message_id else c.last_message_id end,
+       last_message_at = case when v.reply_id is not null then now()
+         when v.is_bubble and (c.last_message_id is null or c.last_message_at <= v.at) then v.at else c.last_message_at end,
+       status = v.status::conversation_status, bot_state = v.bot_state, bot_expires_at = v.bot_expires_at,
+       updated_at = now()
+     from jsonb_to_recordset(?::jsonb) as v(id uuid, at timestamptz, window_expires_at timestamptz, message_id uuid, is_bubble boolean,
+       reply_id uuid, status text, bot_state jsonb, bot_expires_at timestamptz)
+     where c.id = v.id`,
+    [jsonb(rows)],
+  );
+});
+
+/**
+ * Runs `work` (in a transaction) with the conversation updates of its inbound messages made in one
+ * statement at its end. Each conversation must appear once: its row is written from memory.
+ */
+export const withDeferredConversationWrites = <R>(em: EntityManager, work: () => Promise<R>): Promise<R> => conversationWrites.run(em, work);
+
+/** What a message needs to be stored at all; a QuarantineError says what it lacks. */
+export function checkInboundMessage(message: InboundMessagePayload): { at: Date; message: InboundMessagePayload & { id: string; from: string } } {
+  if (!message || typeof message !== 'object') throw new QuarantineError('message is not an object');
+  const at = metaTime(message.timestamp);
+  if (typeof message.id !== 'string' || !message.id) throw new QuarantineError('message has no id');
+  if (typeof message.from !== 'string' || !message.from) throw new QuarantineError('message has no sender (from)');
+  if (!at) throw new QuarantineError('message has no valid timestamp');
+  return { at, message: message as InboundMessagePayload & { id: string; from: string } };
+}
+
 /**
  * Stores one inbound message idempotently (by wamid, also under concurrent duplicates: the unique
  * index decides), refreshes the 24-hour window from the message's own timestamp, and records the
@@ -160,13 +217,10 @@ async function storeMessageRow(
 export async function storeInboundMessage(
   em: EntityManager,
   channel: InboundChannel,
-  message: InboundMessagePayload,
+  payload: InboundMessagePayload,
   profile: ContactPayload | undefined,
 ): Promise<InboundResult> {
-  const at = metaTime(message.timestamp);
-  if (typeof message.id !== 'string' || !message.id) throw new QuarantineError('message has no id');
-  if (typeof message.from !== 'string' || !message.from) throw new QuarantineError('message has no sender (from)');
-  if (!at) throw new QuarantineError('message has no valid timestamp');
+  const { at, message } = checkInboundMessage(payload);
   const mapped = mapInboundMessage(message);
 
   const messageId = randomUUID();
@@ -235,25 +289,17 @@ export async function storeInboundMessage(
       })
     : null;
 
-  // One write of the row for the message and the bot turn together. Monotonic: a late, older
-  // message never shortens the window nor replaces the latest message; a bot reply is the latest.
-  const replyId = conversation.lastQueuedId;
-  await sql(
-    em,
-    `update conversation set
-       last_inbound_at = greatest(coalesce(last_inbound_at, ?), ?),
-       window_expires_at = greatest(coalesce(window_expires_at, ?), ?),
-       last_message_id = case when ?::uuid is not null then ?::uuid
-         when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_id end,
-       last_message_at = case when ?::uuid is not null then now()
-         when ? and (last_message_id is null or last_message_at <= ?) then ? else last_message_at end,
-       status = ?::conversation_status, bot_state = ?::jsonb, bot_expires_at = ?,
-       updated_at = now()
-     where id = ?`,
-    [at, at, windowExpiry(at), windowExpiry(at),
-      replyId, replyId, isBubble, at, messageId,
-      replyId, isBubble, at, at,
-      conversation.status, jsonb(conversation.botState), conversation.botExpiresAt, conversation.id],
-  );
+  // One write of the row for the message and the bot turn together.
+  await conversationWrites.addOrWrite(em, {
+    id: conversation.id,
+    at,
+    window_expires_at: windowExpiry(at),
+    message_id: messageId,
+    is_bubble: isBubble,
+    reply_id: conversation.lastQueuedId,
+    status: conversation.status,
+    bot_state: conversation.botState,
+    bot_expires_at: conversation.botExpiresAt,
+  });
   return { duplicate: false, conversationId: conversation.id, messageId, events, bot };
 }

@@ -18,10 +18,9 @@ import {
 import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
 import type { JobQueues } from '../../jobs/job-queues';
-import { dispatchBotTurn } from '../flows/bot-dispatch';
-import type { BotTurn } from '../flows/bot-runtime.service';
 import { applyChannelChange, applyTemplateChange } from './business-events.service';
-import { storeInboundMessage, type InboundChannel } from './inbound-message.service';
+import { checkInboundMessage, type InboundChannel } from './inbound-message.service';
+import { InboundMessageCommitter } from './message-committer';
 import { recordStatus, validateStatus, type ValidStatus } from './message-status.service';
 import { applyStatusBatch } from './status-batch.service';
 import { withDeferredEvents } from './conversation-log';
@@ -33,6 +32,8 @@ export interface InboundDeps {
   events: EventBus;
   queues: JobQueues;
   log: Logger;
+  /** The worker's group commit for messages, shared by the jobs it runs at once; without it, each call has its own. */
+  messages?: InboundMessageCommitter;
 }
 
 export type DeliveryIssue = NonNullable<WebhookDelivery['issues']>[number];
@@ -99,14 +100,15 @@ interface PendingStatus {
   valid: ValidStatus;
 }
 
-type ItemWork = (tx: EntityManager, bot: BotTurn[]) => Promise<DomainEvent[] | void>;
+type ItemWork = (tx: EntityManager) => Promise<DomainEvent[] | void>;
 
 /**
- * Processes stored deliveries: every entry, change, message, status and error. Messages and
- * business events commit item by item, idempotently, so a crash part-way and the replay after it
- * store nothing twice; the statuses of the whole batch are applied together in one transaction,
- * and if that fails they are applied one by one, so a malformed item is quarantined with its reason
- * and the items beside it go on. Each delivery succeeds or fails on its own.
+ * Processes stored deliveries: every entry, change, message, status and error. Business events
+ * commit item by item and messages in groups (InboundMessageCommitter), idempotently, so a crash
+ * part-way and the replay after it store nothing twice; the statuses of the whole batch are applied
+ * together in one transaction. A group or batch that fails is applied again one item at a time, so
+ * a malformed item is quarantined with its reason and the items beside it go on. Each delivery
+ * succeeds or fails on its own.
  */
 export async function processDeliveries(deps: InboundDeps, ids: string[], options: { replay?: boolean } = {}): Promise<DeliveryOutcome[]> {
   const em = systemEm(deps.orm);
@@ -119,6 +121,7 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
     return channel;
   };
 
+  const messages = deps.messages ?? new InboundMessageCommitter(deps);
   const walks = ids.map((id): Walk => ({ id, summary: { status: 'MISSING', messages: 0, duplicates: 0, statuses: 0, issues: [] } }));
   const statuses: PendingStatus[][] = walks.map(() => []);
   let next = 0;
@@ -133,7 +136,7 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
         continue;
       }
       try {
-        await walkDelivery(deps, walk, row.raw_body, channelFor, statuses[index]!);
+        await walkDelivery(deps, messages, walk, row.raw_body, channelFor, statuses[index]!);
       } catch (error) {
         walk.error = error;
       }
@@ -162,21 +165,42 @@ async function findChannel(em: EntityManager, phoneNumberId: string): Promise<In
 }
 
 /**
- * Runs one item in its own transaction, then publishes its events and dispatches its bot turns.
- * Ignored and quarantined items are noted in the summary; any other error is the delivery's.
- * Work done entirely in SQL (`plain`: every message) skips the ORM's transaction and flush.
+ * Runs one item (a business event, or a status of a failed batch) in its own transaction, then
+ * publishes its events. Returns the issue when the item is ignored or quarantined; any other error
+ * is the delivery's, and is thrown.
  */
-async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork, options: { plain?: boolean } = {}): Promise<void> {
+async function attempt(deps: InboundDeps, walk: Walk, path: string, work: ItemWork): Promise<DeliveryIssue | null> {
   try {
-    const turns: BotTurn[] = [];
-    const run = (tx: EntityManager) => withDeferredEvents(tx, () => work(tx, turns));
-    const events = options.plain ? await sqlTransaction(systemEm(deps.orm), run) : await systemEm(deps.orm).fork().transactional(run);
+    const events = await systemEm(deps.orm).fork().transactional((tx) => withDeferredEvents(tx, () => work(tx)));
     if (events?.length) await deps.events.publish(events);
-    for (const turn of turns) await dispatchBotTurn(deps.queues, deps.events, turn);
+    return null;
   } catch (error) {
     const issue = itemIssue(deps, walk.id, path, error);
     if (!issue) throw error;
-    walk.summary.issues.push(issue);
+    return issue;
+  }
+}
+
+/** What became of one message of a delivery: nothing to note, an issue, or an error that is the delivery's. */
+type MessageOutcome = { issue?: DeliveryIssue; fatal?: { error: unknown } };
+
+/** Stores one message through the group commit; never rejects, so it can wait while the walk goes on. */
+async function storeMessage(
+  deps: InboundDeps,
+  messages: InboundMessageCommitter,
+  walk: Walk,
+  path: string,
+  item: { channel: InboundChannel; payload: InboundMessagePayload; profiles: Map<string, ContactPayload> },
+): Promise<MessageOutcome> {
+  try {
+    const { message } = checkInboundMessage(item.payload);
+    const result = await messages.store({ channel: item.channel, message, profile: item.profiles.get(message.from) });
+    if (result.duplicate) walk.summary.duplicates += 1;
+    else walk.summary.messages += 1;
+    return {};
+  } catch (error) {
+    const issue = itemIssue(deps, walk.id, path, error);
+    return issue ? { issue } : { fatal: { error } };
   }
 }
 
@@ -209,49 +233,85 @@ async function applyStatuses(deps: InboundDeps, pending: PendingStatus[]): Promi
   for (const item of pending) {
     if (item.walk.error) continue; // an earlier status of this delivery failed: it is retried whole
     try {
-      await attempt(deps, item.walk, item.path, (tx) => recordStatus(tx, item.organizationId, item.payload));
+      const issue = await attempt(deps, item.walk, item.path, (tx) => recordStatus(tx, item.organizationId, item.payload));
+      if (issue) item.walk.summary.issues.push(issue);
     } catch (error) {
       item.walk.error = error;
     }
   }
 }
 
-/** Walks one delivery: messages and business events are processed now, statuses collected for the batch. */
+/**
+ * Walks one delivery: business events are processed now, statuses collected for the batch, and
+ * messages handed to the group commit all at once (it keeps each conversation's messages in this
+ * order), to share transactions with each other and with other deliveries'. Issues are noted in
+ * the order of the items.
+ */
 async function walkDelivery(
   deps: InboundDeps,
+  messages: InboundMessageCommitter,
   walk: Walk,
   rawBody: string,
   channelFor: (phoneNumberId: string) => Promise<InboundChannel | null>,
   statuses: PendingStatus[],
 ): Promise<void> {
-  const summary = walk.summary;
   const envelope = parseDelivery(rawBody);
   if (envelope.object !== WHATSAPP_OBJECT) return;
+  const noted: Noted[] = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    await walkItems(deps, messages, walk, envelope, channelFor, statuses, noted);
+  } catch (error) {
+    failure = { error };
+  }
+  // Every message handed over is waited for, even when the walk stopped early: none is left running.
+  for (const item of noted) {
+    const outcome = item instanceof Promise ? await item : { issue: item };
+    if (outcome.issue) walk.summary.issues.push(outcome.issue);
+    failure ??= outcome.fatal;
+  }
+  if (failure) throw failure.error;
+}
+
+/** An issue found now, or a message's outcome to come. */
+type Noted = DeliveryIssue | Promise<MessageOutcome>;
+
+/** Every entry, change and item of a delivery, in order. */
+async function walkItems(
+  deps: InboundDeps,
+  messages: InboundMessageCommitter,
+  walk: Walk,
+  envelope: ReturnType<typeof parseDelivery>,
+  channelFor: (phoneNumberId: string) => Promise<InboundChannel | null>,
+  statuses: PendingStatus[],
+  noted: Noted[],
+): Promise<void> {
   for (const [e, entry] of list<Record<string, unknown>>(envelope.entry).entries()) {
     for (const [c, change] of list<WebhookChange>(entry?.changes).entries()) {
       const path = `entry[${e}].changes[${c}]`;
       const field = typeof change?.field === 'string' ? change.field : '';
       const value = change?.value && typeof change.value === 'object' ? change.value : null;
       if (!KNOWN_FIELDS.has(field)) {
-        summary.issues.push({ path, kind: 'ignored', reason: `field "${field}" is not handled` });
+        noted.push({ path, kind: 'ignored', reason: `field "${field}" is not handled` });
         continue;
       }
       if (!value) {
-        summary.issues.push({ path, kind: 'quarantined', reason: 'change has no value' });
+        noted.push({ path, kind: 'quarantined', reason: 'change has no value' });
         continue;
       }
       if (field !== 'messages') {
         const wabaId = typeof entry?.id === 'string' ? entry.id : null;
         if (!wabaId) {
-          summary.issues.push({ path, kind: 'quarantined', reason: 'entry has no WABA id' });
+          noted.push({ path, kind: 'quarantined', reason: 'entry has no WABA id' });
           continue;
         }
         const at = metaTime(entry?.time);
-        await attempt(deps, walk, path, (tx) =>
+        const issue = await attempt(deps, walk, path, (tx) =>
           field === 'phone_number_quality_update' || field === 'account_update'
             ? applyChannelChange(tx, wabaId, field, value, at)
             : applyTemplateChange(tx, wabaId, field, value, at),
         );
+        if (issue) noted.push(issue);
         continue;
       }
 
@@ -260,37 +320,30 @@ async function walkDelivery(
       const channel = phoneNumberId ? await channelFor(phoneNumberId) : null;
       if (!channel) {
         const reason = phoneNumberId ? `no channel has phone_number_id ${phoneNumberId}` : 'change has no metadata.phone_number_id';
-        summary.issues.push({ path, kind: 'ignored', reason });
+        noted.push({ path, kind: 'ignored', reason });
         continue;
       }
       // Contacts are joined to messages by wa_id, never by position.
       const profiles = new Map(list<ContactPayload>(value.contacts).filter((c) => c?.wa_id).map((c) => [c.wa_id!, c]));
-      for (const [m, message] of list<InboundMessagePayload>(value.messages).entries()) {
-        await attempt(deps, walk, `${path}.value.messages[${m}]`, async (tx, turns) => {
-          if (!message || typeof message !== 'object') throw new QuarantineError('message is not an object');
-          const result = await storeInboundMessage(tx, channel, message, profiles.get(message.from ?? ''));
-          if (result.duplicate) summary.duplicates += 1;
-          else summary.messages += 1;
-          if (result.bot) turns.push(result.bot);
-          return result.events;
-        }, { plain: true });
+      for (const [m, payload] of list<InboundMessagePayload>(value.messages).entries()) {
+        noted.push(storeMessage(deps, messages, walk, `${path}.value.messages[${m}]`, { channel, payload, profiles }));
       }
       for (const [s, status] of list<StatusPayload>(value.statuses).entries()) {
         const statusPath = `${path}.value.statuses[${s}]`;
         try {
           if (!status || typeof status !== 'object') throw new QuarantineError('status is not an object');
-          summary.statuses += 1;
+          walk.summary.statuses += 1;
           statuses.push({ walk, path: statusPath, organizationId: channel.organization.id, payload: status, valid: validateStatus(status) });
         } catch (error) {
           const issue = itemIssue(deps, walk.id, statusPath, error);
           if (!issue) throw error;
-          summary.issues.push(issue);
+          noted.push(issue);
         }
       }
       for (const [x, error] of list<{ code?: unknown; title?: unknown }>(value.errors).entries()) {
         // System-level errors from Meta (e.g. 130429): kept with the delivery and logged for operators.
         const reason = `Meta error ${show(error?.code)}: ${show(error?.title ?? '')}`.slice(0, 500);
-        summary.issues.push({ path: `${path}.value.errors[${x}]`, kind: 'ignored', reason });
+        noted.push({ path: `${path}.value.errors[${x}]`, kind: 'ignored', reason });
         deps.log.warn({ deliveryId: walk.id, channelId: channel.id, metaError: error }, 'Meta reported an error in a webhook');
       }
     }

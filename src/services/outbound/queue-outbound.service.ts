@@ -1,9 +1,9 @@
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import { randomUUID } from 'node:crypto';
-import { SendState, type AuthorKind, type MessageType } from '../../entities/message.entity';
+import type { AuthorKind, MessageType } from '../../entities/message.entity';
+import { DeferredWrites } from '../../db/deferred-writes';
 import type { EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
-import { MessageStatus } from '../../domain/message-status';
 import type { JobQueues } from '../../jobs/job-queues';
 import type { EventBus } from '../../pubsub/event-bus';
 import { appendEvent, type EventDraft } from '../inbound/conversation-log';
@@ -43,38 +43,75 @@ export async function queueOutbound(em: EntityManager, draft: OutboundDraft): Pr
   return queued;
 }
 
+/** An outbound message row as the insert writes it. */
+interface OutboundRow {
+  id: string;
+  organization_id: string;
+  conversation_id: string;
+  channel_id: string;
+  type: MessageType;
+  text: string | null;
+  reply_to_wamid: string | null;
+  payload: Record<string, unknown>;
+  author_kind: AuthorKind;
+  author_user_id: string | null;
+  template_id: string | null;
+  flow_id: string | null;
+  flow_version: number | null;
+  flow_node_id: string | null;
+}
+
+/**
+ * Inserts QUEUED messages in the order given: `seq`, which orders a conversation's sends, is drawn
+ * row by row. Plain SQL rather than the unit of work: this is on the hot path of every bot reply.
+ */
+const outboundRows = new DeferredWrites<OutboundRow>(async (em, rows) => {
+  await sql(
+    em,
+    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
+       reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id, flow_id, flow_version, flow_node_id)
+     select x.id, now(), now(), x.organization_id, x.conversation_id, x.channel_id, 'OUT', x.type::message_type, x.text,
+       x.reply_to_wamid, x.payload, 'QUEUED', 'PENDING', x.author_kind::author_kind, x.author_user_id, x.template_id, x.flow_id,
+       x.flow_version, x.flow_node_id
+     from rows from (jsonb_to_recordset(?::jsonb) as (id uuid, organization_id uuid, conversation_id uuid, channel_id uuid, type text,
+       text text, reply_to_wamid text, payload jsonb, author_kind text, author_user_id uuid, template_id uuid, flow_id uuid,
+       flow_version int, flow_node_id text))
+       with ordinality as x(id, organization_id, conversation_id, channel_id, type, text, reply_to_wamid, payload, author_kind,
+         author_user_id, template_id, flow_id, flow_version, flow_node_id, position)
+     order by x.position`,
+    [jsonb(rows)],
+  );
+});
+
+/**
+ * Runs `work` (in a transaction) with its outbound messages inserted in one statement at its end:
+ * a group of inbound messages committed together queues all its bot replies at once.
+ */
+export const withDeferredOutbound = <R>(em: EntityManager, work: () => Promise<R>): Promise<R> => outboundRows.run(em, work);
+
 /**
  * `queueOutbound` without the conversation update, for a caller that writes the conversation
  * once with its other changes (a bot turn): it must set `last_message_id` itself.
  */
 export async function insertOutbound(em: EntityManager, draft: OutboundDraft): Promise<Queued> {
-  // Plain SQL rather than the unit of work: this is on the hot path of every bot reply.
   const messageId = randomUUID();
   const conversation = draft.conversation;
-  await sql(
-    em,
-    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
-       reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id, flow_id, flow_version, flow_node_id)
-     values (?, now(), now(), ?, ?, ?, 'OUT', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      messageId,
-      conversation.organizationId,
-      conversation.id,
-      conversation.channelId,
-      draft.type,
-      draft.text,
-      draft.replyToWamid ?? null,
-      jsonb(draft.request(messageId)),
-      MessageStatus.QUEUED,
-      SendState.PENDING,
-      draft.author.kind,
-      draft.author.userId ?? null,
-      draft.template?.id ?? null,
-      draft.flow?.id ?? null,
-      draft.flow?.version ?? null,
-      draft.flow?.nodeId ?? null,
-    ],
-  );
+  await outboundRows.addOrWrite(em, {
+    id: messageId,
+    organization_id: conversation.organizationId,
+    conversation_id: conversation.id,
+    channel_id: conversation.channelId,
+    type: draft.type,
+    text: draft.text,
+    reply_to_wamid: draft.replyToWamid ?? null,
+    payload: draft.request(messageId),
+    author_kind: draft.author.kind,
+    author_user_id: draft.author.userId ?? null,
+    template_id: draft.template?.id ?? null,
+    flow_id: draft.flow?.id ?? null,
+    flow_version: draft.flow?.version ?? null,
+    flow_node_id: draft.flow?.nodeId ?? null,
+  });
   const event = await appendEvent(em, conversation.organizationId, conversation.id, ConversationEventType.MESSAGE_SENT, {
     messageId,
     type: draft.type,
