@@ -3,7 +3,7 @@ import { ConversationEventType } from '../../entities/conversation-event.entity'
 import { SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
-import { jsonb, sql } from '../../db/sql';
+import { sql } from '../../db/sql';
 import type { SecretBox } from '../../auth/secret-box';
 import { MessageStatus } from '../../domain/message-status';
 import type { GraphApiClient } from '../../meta/graph-api.client';
@@ -12,6 +12,7 @@ import type { EventBus } from '../../pubsub/event-bus';
 import { appendEvent, type EventDraft } from '../inbound/conversation-log';
 import { applyParkedStatuses } from '../inbound/message-status.service';
 import type { SendGovernor } from './send-governor';
+import { sendStatementsFor, type OutgoingMessage } from './send-statements';
 
 export interface DeliverDeps {
   orm: Orm;
@@ -36,74 +37,6 @@ export type DeliverOutcome =
 
 const ORDER_WAIT_MS = 250;
 
-/** What sending needs of a message: read with its channel and recipient in one query, not through the ORM (every send runs this). */
-interface OutgoingMessage {
-  id: string;
-  organizationId: string;
-  conversationId: string;
-  status: MessageStatus;
-  sendState: SendState | null;
-  sendStartedAt: Date | null;
-  sendAttempts: number;
-  payload: Record<string, unknown>;
-  channel: { id: string; phoneNumberId: string; throughputPerSecond: number; accessTokenEncrypted: string };
-  recipient: string;
-  /** An earlier message of the conversation is still QUEUED: this one waits its turn. */
-  earlierQueued: boolean;
-}
-
-interface OutgoingRow {
-  id: string;
-  organization_id: string;
-  conversation_id: string;
-  status: MessageStatus;
-  send_state: SendState | null;
-  send_started_at: Date | null;
-  send_attempts: number;
-  payload: Record<string, unknown>;
-  channel_id: string;
-  phone_number_id: string;
-  throughput_per_second: number;
-  access_token_encrypted: string;
-  wa_id: string;
-  earlier_queued: boolean;
-}
-
-async function loadOutgoing(em: EntityManager, messageId: string): Promise<OutgoingMessage | null> {
-  const [row] = await sql<OutgoingRow>(
-    em,
-    `select m.id, m.organization_id, m.conversation_id, m.status, m.send_state, m.send_started_at, m.send_attempts, m.payload,
-       ch.id as channel_id, ch.phone_number_id, ch.throughput_per_second, ch.access_token_encrypted, ct.wa_id,
-       m.status = 'QUEUED' and exists (
-         select 1 from message e where e.conversation_id = m.conversation_id and e.status = 'QUEUED' and e.seq < m.seq) as earlier_queued
-     from message m
-     join channel ch on ch.id = m.channel_id
-     join conversation cv on cv.id = m.conversation_id
-     join contact ct on ct.id = cv.contact_id
-     where m.id = ?`,
-    [messageId],
-  );
-  if (!row) return null;
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    conversationId: row.conversation_id,
-    status: row.status,
-    sendState: row.send_state,
-    sendStartedAt: row.send_started_at ? new Date(row.send_started_at) : null,
-    sendAttempts: row.send_attempts,
-    payload: row.payload,
-    channel: {
-      id: row.channel_id,
-      phoneNumberId: row.phone_number_id,
-      throughputPerSecond: row.throughput_per_second,
-      accessTokenEncrypted: row.access_token_encrypted,
-    },
-    recipient: row.wa_id,
-    earlierQueued: row.earlier_queued,
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function markFailed(em: EntityManager, message: OutgoingMessage, code: string, title: string, details: string | null): Promise<EventDraft> {
@@ -121,31 +54,15 @@ async function markFailed(em: EntityManager, message: OutgoingMessage, code: str
 }
 
 /**
- * Meta took the message: it is SENT with its wamid, and the log says so. One statement, so one
- * round trip and no transaction: this runs for every message we send. Statuses that arrived
- * before the wamid was known (parked) are applied after it, in a transaction of their own.
+ * Meta took the message: it is SENT with its wamid, and the log says so (one statement shared with
+ * the sends recorded at the same moment). Statuses that arrived before the wamid was known (parked)
+ * are applied after it, in a transaction of their own.
  */
-async function markAccepted(em: EntityManager, message: OutgoingMessage, wamid: string): Promise<EventDraft[]> {
+async function markAccepted(deps: DeliverDeps, message: OutgoingMessage, wamid: string): Promise<EventDraft[]> {
   const data = { messageId: message.id, status: MessageStatus.SENT, wamid };
-  const [row] = await sql<{ previous: MessageStatus; event_id: string | null; event_at: Date | null; parked: boolean }>(
-    em,
-    `with before as (select id, status as previous from message where id = ? for update),
-     accepted as (
-       update message m set wamid = ?, status = case when m.status = 'QUEUED' then 'SENT'::message_status else m.status end,
-         sent_at = coalesce(m.sent_at, now()), send_state = 'DONE', updated_at = now()
-       from before where m.id = before.id and (m.wamid is null or m.wamid = ?)
-       returning before.previous),
-     logged as (
-       insert into conversation_event (organization_id, conversation_id, type, data, created_at)
-       select ?::uuid, ?::uuid, 'MESSAGE_STATUS_CHANGED'::conversation_event_type, ?::jsonb, now() from accepted where accepted.previous = 'QUEUED'
-       returning id, created_at)
-     select accepted.previous, logged.id as event_id, logged.created_at as event_at,
-       exists (select 1 from message_status_update where wamid = ? and applied_at is null) as parked
-     from accepted left join logged on true`,
-    [message.id, wamid, wamid, message.organizationId, message.conversationId, jsonb(data), wamid],
-  );
+  const { loggedAt, parked } = await sendStatementsFor(deps.orm).accept({ message, wamid, data });
   // Only the move out of QUEUED is news; a status webhook that got here first has logged its own.
-  const accepted: EventDraft[] = row?.event_id
+  const accepted: EventDraft[] = loggedAt
     ? [
         {
           kind: 'conversation',
@@ -154,12 +71,12 @@ async function markAccepted(em: EntityManager, message: OutgoingMessage, wamid: 
           cursor: '',
           type: ConversationEventType.MESSAGE_STATUS_CHANGED,
           data,
-          at: new Date(row.event_at!).toISOString(),
+          at: loggedAt.toISOString(),
         },
       ]
     : [];
-  if (!row?.parked) return accepted;
-  return [...accepted, ...(await em.fork().transactional((tx) => applyParkedStatuses(tx, message.id, wamid)))];
+  if (!parked) return accepted;
+  return [...accepted, ...(await systemEm(deps.orm).fork().transactional((tx) => applyParkedStatuses(tx, message.id, wamid)))];
 }
 
 /**
@@ -171,7 +88,8 @@ async function markAccepted(em: EntityManager, message: OutgoingMessage, wamid: 
  */
 export async function deliverMessage(deps: DeliverDeps, messageId: string, attempt: { made: number; max: number }): Promise<DeliverOutcome> {
   const em = systemEm(deps.orm);
-  const message = await loadOutgoing(em, messageId);
+  const statements = sendStatementsFor(deps.orm);
+  const message = await statements.load(messageId);
   if (!message || message.status !== MessageStatus.QUEUED) return { kind: 'done', detail: 'already left' };
   if (message.earlierQueued) return { kind: 'wait', ms: ORDER_WAIT_MS, reason: 'an earlier message of this conversation has not left yet' };
 
@@ -205,19 +123,12 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
 
   // The strict check comes last, right before the claim and the request.
   const admittedAt = await deps.governor.admit(channel.id, channel.throughputPerSecond, `${message.id}:${Date.now()}`);
-  const claimed = await sql(
-    em,
-    `update message set send_state = 'IN_FLIGHT', send_attempts = send_attempts + 1, send_started_at = ?, updated_at = now()
-     where id = ? and status = 'QUEUED' and (send_state = 'PENDING' or send_state is null) returning id`,
-    [admittedAt, message.id],
-  );
-  if (!claimed.length) return { kind: 'done', detail: 'claimed by another worker' };
+  if (!(await statements.claim(message.id, admittedAt))) return { kind: 'done', detail: 'claimed by another worker' };
 
+  let wamid: string;
   try {
     const token = deps.secrets.open(channel.accessTokenEncrypted);
-    const { wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload);
-    await deps.events.publish(await markAccepted(em, message, wamid));
-    return { kind: 'done', detail: `sent as ${wamid}` };
+    ({ wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload));
   } catch (error) {
     if (error instanceof GraphUnknownOutcomeError) {
       await sql(em, `update message set send_state = 'UNCERTAIN' where id = ? and send_state = 'IN_FLIGHT'`, [message.id]);
@@ -241,4 +152,8 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
     await sql(em, `update message set send_state = 'PENDING' where id = ?`, [message.id]);
     throw error;
   }
+  // Sent: if recording it fails, the message stays IN_FLIGHT, so the retry waits for Meta's status
+  // webhook (which carries our message id) instead of sending it a second time.
+  await deps.events.publish(await markAccepted(deps, message, wamid));
+  return { kind: 'done', detail: `sent as ${wamid}` };
 }
