@@ -69,3 +69,15 @@ function expandLists(text: string, params: unknown[]): [string, unknown[]] {
 
 /** JSON for a `?::jsonb` placeholder. */
 export const jsonb = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/**
+ * Rows passed as one JSON parameter, as a table for a statement to join or update from:
+ * `${jsonRows('id uuid, at timestamptz')} as v` in the text, `...jsonRowsValues(rows)` in the
+ * values. PostgreSQL estimates jsonb_to_recordset at 100 rows whatever it holds, so against a table
+ * of some thousands of rows it planned a hash join over a scan of the whole table, even for a
+ * batch of two; the LIMIT tells it the real count, and a small batch uses the index.
+ */
+export const jsonRows = (columns: string) => `(select * from jsonb_to_recordset(?::jsonb) as r(${columns}) limit ?)`;
+
+/** The values of `jsonRows`: the JSON and the row count. */
+export const jsonRowsValues = (rows: readonly unknown[]): [string | null, number] => [jsonb(rows), rows.length];

@@ -4,7 +4,7 @@ import { ConversationStatus } from '../../entities/conversation.entity';
 import { MessageDirection, MessageType } from '../../entities/message.entity';
 import type { EntityManager } from '../../db/entity-manager';
 import { DeferredWrites } from '../../db/deferred-writes';
-import { jsonb, sql } from '../../db/sql';
+import { jsonRows, jsonRowsValues, jsonb, sql } from '../../db/sql';
 import { MessageStatus } from '../../domain/message-status';
 import { safeJson, safeText } from '../../domain/safe-text';
 import { windowExpiry } from '../../domain/window-policy';
@@ -186,10 +186,10 @@ const conversationWrites = new DeferredWrites<ConversationWrite>(async (em, rows
          when v.is_bubble and (c.last_message_id is null or c.last_message_at <= v.at) then v.at else c.last_message_at end,
        status = v.status::conversation_status, bot_state = v.bot_state, bot_expires_at = v.bot_expires_at,
        updated_at = now()
-     from jsonb_to_recordset(?::jsonb) as v(id uuid, at timestamptz, window_expires_at timestamptz, message_id uuid, is_bubble boolean,
-       reply_id uuid, status text, bot_state jsonb, bot_expires_at timestamptz)
+     from ${jsonRows(`id uuid, at timestamptz, window_expires_at timestamptz, message_id uuid, is_bubble boolean,
+       reply_id uuid, status text, bot_state jsonb, bot_expires_at timestamptz`)} as v
      where c.id = v.id`,
-    [jsonb(rows)],
+    jsonRowsValues(rows),
   );
 });
 

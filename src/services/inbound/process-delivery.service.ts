@@ -2,7 +2,7 @@ import { DriverException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
-import { jsonb, sql } from '../../db/sql';
+import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { sqlTransaction } from '../../db/sql-transaction';
 import type { Orm } from '../../db/orm';
 import {
@@ -151,8 +151,8 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
     await sql(
       em,
       `update webhook_delivery d set status = 'PROCESSED', processed_at = now(), attempts = d.attempts + 1, last_error = null, issues = v.issues
-       from jsonb_to_recordset(?::jsonb) as v(id uuid, issues jsonb) where d.id = v.id`,
-      [jsonb(done.map((walk) => ({ id: walk.id, issues: walk.summary.issues.length ? walk.summary.issues : null })))],
+       from ${jsonRows('id uuid, issues jsonb')} as v where d.id = v.id`,
+      jsonRowsValues(done.map((walk) => ({ id: walk.id, issues: walk.summary.issues.length ? walk.summary.issues : null }))),
     );
     for (const walk of done) walk.summary.status = DeliveryStatus.PROCESSED;
   }

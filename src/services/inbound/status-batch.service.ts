@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import type { EntityManager } from '../../db/entity-manager';
-import { jsonb, sql } from '../../db/sql';
+import { jsonRows, jsonRowsValues, jsonb, sql } from '../../db/sql';
 import { MessageStatus, advanceStatus } from '../../domain/message-status';
 import { safeJson } from '../../domain/safe-text';
 import { appendEventBatch, type EventDraft, type EventEntry } from './conversation-log';
@@ -101,8 +101,8 @@ export async function applyStatusBatch(em: EntityManager, items: { organizationI
     await sql(
       em,
       `update message m set wamid = v.wamid, send_state = 'DONE', sent_at = coalesce(m.sent_at, now()), updated_at = now()
-       from jsonb_to_recordset(?::jsonb) as v(id uuid, wamid text) where m.id = v.id and m.wamid is null`,
-      [jsonb(reconciled)],
+       from ${jsonRows('id uuid, wamid text')} as v where m.id = v.id and m.wamid is null`,
+      jsonRowsValues(reconciled),
     );
   }
 
@@ -163,11 +163,11 @@ export async function applyStatusBatch(em: EntityManager, items: { organizationI
        pricing_category = coalesce(v.pricing_category, m.pricing_category),
        pricing_model = coalesce(v.pricing_model, m.pricing_model),
        updated_at = now()
-     from jsonb_to_recordset(?::jsonb) as v(id uuid, status text, sent_at timestamptz, delivered_at timestamptz, read_at timestamptz,
+     from ${jsonRows(`id uuid, status text, sent_at timestamptz, delivered_at timestamptz, read_at timestamptz,
        played_at timestamptz, failed_at timestamptz, error_code text, error_title text, error_details text,
-       pricing_category text, pricing_model text)
+       pricing_category text, pricing_model text`)} as v
      where m.id = v.id`,
-    [jsonb([...patches.values()])],
+    jsonRowsValues([...patches.values()]),
   );
   await sql(em, `update message_status_update set applied_at = now(), updated_at = now() where id in (?)`, [applied]);
   return appendEventBatch(em, events);

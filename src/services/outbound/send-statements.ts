@@ -1,7 +1,7 @@
 import type { SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
-import { jsonb, sql } from '../../db/sql';
+import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { StatementBatcher } from '../../db/statement-batcher';
 import type { MessageStatus } from '../../domain/message-status';
 
@@ -98,10 +98,10 @@ async function claim(em: EntityManager, claims: { id: string; at: Date }[]): Pro
   const rows = await sql<{ id: string }>(
     em,
     `update message m set send_state = 'IN_FLIGHT', send_attempts = m.send_attempts + 1, send_started_at = v.at, updated_at = now()
-     from jsonb_to_recordset(?::jsonb) as v(id uuid, at timestamptz)
+     from ${jsonRows('id uuid, at timestamptz')} as v
      where m.id = v.id and m.status = 'QUEUED' and (m.send_state = 'PENDING' or m.send_state is null)
      returning m.id`,
-    [jsonb(claims)],
+    jsonRowsValues(claims),
   );
   const claimed = new Set(rows.map((row) => row.id));
   return claims.map((item) => claimed.has(item.id));
@@ -115,8 +115,7 @@ async function claim(em: EntityManager, claims: { id: string; at: Date }[]): Pro
 async function accept(em: EntityManager, acceptances: Acceptance[]): Promise<Accepted[]> {
   const rows = await sql<{ position: number; logged_at: Date | null; parked: boolean }>(
     em,
-    `with v as (
-       select * from jsonb_to_recordset(?::jsonb) as v(position int, id uuid, wamid text, organization_id uuid, conversation_id uuid, data jsonb)),
+    `with v as (select * from ${jsonRows('position int, id uuid, wamid text, organization_id uuid, conversation_id uuid, data jsonb')} as v),
      before as (select m.id, m.status as previous from message m where m.id in (select id from v) order by m.id for update),
      accepted as (
        update message m set wamid = v.wamid, status = case when m.status = 'QUEUED' then 'SENT'::message_status else m.status end,
@@ -133,18 +132,16 @@ async function accept(em: EntityManager, acceptances: Acceptance[]): Promise<Acc
      select v.position, logged.created_at as logged_at,
        exists (select 1 from message_status_update u where u.wamid = v.wamid and u.applied_at is null) as parked
      from v left join logged on logged.message_id = v.id`,
-    [
-      jsonb(
-        position(acceptances).map(({ index, item }) => ({
-          position: index,
-          id: item.message.id,
-          wamid: item.wamid,
-          organization_id: item.message.organizationId,
-          conversation_id: item.message.conversationId,
-          data: item.data,
-        })),
-      ),
-    ],
+    jsonRowsValues(
+      position(acceptances).map(({ index, item }) => ({
+        position: index,
+        id: item.message.id,
+        wamid: item.wamid,
+        organization_id: item.message.organizationId,
+        conversation_id: item.message.conversationId,
+        data: item.data,
+      })),
+    ),
   );
   const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
   return acceptances.map((_, index) => {
