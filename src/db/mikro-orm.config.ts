@@ -19,6 +19,7 @@ import { Migration20261122050400AgentAnalytics } from './migrations/Migration202
 import { Migration20261122060000FailureCodeText } from './migrations/Migration20261122060000FailureCodeText';
 import { Migration20261122070000EventSequence } from './migrations/Migration20261122070000EventSequence';
 import { Migration20261122080000AnalyticsSeqWatermark } from './migrations/Migration20261122080000AnalyticsSeqWatermark';
+import { Migration20261122090000DropEventOrganizationIdIndex } from './migrations/Migration20261122090000DropEventOrganizationIdIndex';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -36,6 +37,7 @@ export const migrationsList = [
   { name: 'Migration20261122060000FailureCodeText', class: Migration20261122060000FailureCodeText },
   { name: 'Migration20261122070000EventSequence', class: Migration20261122070000EventSequence },
   { name: 'Migration20261122080000AnalyticsSeqWatermark', class: Migration20261122080000AnalyticsSeqWatermark },
+  { name: 'Migration20261122090000DropEventOrganizationIdIndex', class: Migration20261122090000DropEventOrganizationIdIndex },
 ];
 
 export interface OrmOptions {

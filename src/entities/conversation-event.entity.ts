@@ -23,7 +23,6 @@ export enum ConversationEventType {
  */
 @Entity()
 @Index({ properties: ['conversation', 'id'] })
-@Index({ properties: ['organization', 'id'] })
 @Index({ properties: ['conversation', 'seq'] })
 @Index({ properties: ['organization', 'seq'] })
 export class ConversationEvent {
