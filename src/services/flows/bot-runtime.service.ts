@@ -112,11 +112,12 @@ export function keywordOf(text: string | null): string | null {
 }
 
 /**
- * The published flow whose keyword is the whole message, for a statement with the organization id
- * and the keyword (`keywordOf`) as its two parameters. The inbound path reads it with the upsert.
+ * The published flow whose keyword is the whole message, given SQL expressions for the organization
+ * id and the keyword (`keywordOf`, null when the message cannot be one). The inbound path reads it
+ * with the upsert.
  */
-export const KEYWORD_FLOW_SQL = `select id, published_version, false as archived from flow
-  where organization_id = ? and archived_at is null and ?::text is not null and published_keywords @> array[?::text] limit 1`;
+export const keywordFlowSql = (organizationId: string, keyword: string) => `select id, published_version, false as archived from flow
+  where organization_id = ${organizationId} and archived_at is null and ${keyword} is not null and published_keywords @> array[${keyword}] limit 1`;
 
 const TYPE_OF_CONTENT: Record<string, MessageType> = { text: MessageType.TEXT, buttons: MessageType.INTERACTIVE, list: MessageType.INTERACTIVE };
 
@@ -244,7 +245,7 @@ export async function runBotForInbound(
   em: EntityManager,
   conversation: BotConversation,
   input: InboundInput,
-  /** `keywordFlow`: the flow the message's keyword starts (`KEYWORD_FLOW_SQL`), read by the caller. */
+  /** `keywordFlow`: the flow the message's keyword starts (`keywordFlowSql`), read by the caller. */
   options: { fresh: boolean; now?: Date; keywordFlow: FlowRef | null },
 ): Promise<BotTurn> {
   const now = options.now ?? new Date();

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationEventType } from '../../entities/conversation-event.entity';
 import { ConversationStatus } from '../../entities/conversation.entity';
-import { MessageDirection, MessageType } from '../../entities/message.entity';
+import { MessageType } from '../../entities/message.entity';
 import type { EntityManager } from '../../db/entity-manager';
 import { DeferredWrites } from '../../db/deferred-writes';
-import { jsonRows, jsonRowsValues, jsonb, sql } from '../../db/sql';
-import { MessageStatus } from '../../domain/message-status';
+import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { safeJson, safeText } from '../../domain/safe-text';
 import { windowExpiry } from '../../domain/window-policy';
 import { mapInboundMessage, type MappedInboundMessage } from '../../meta/inbound-message.mapper';
@@ -14,7 +13,7 @@ import { appendEvent, type EventDraft } from './conversation-log';
 import { QuarantineError } from './quarantine-error';
 import {
   BOT_CONVERSATION_COLUMNS,
-  KEYWORD_FLOW_SQL,
+  keywordFlowSql,
   botConversationOf,
   keywordOf,
   runBotForInbound,
@@ -27,6 +26,13 @@ import type { InboundInput } from '../../domain/flow/flow-engine';
 export interface InboundChannel {
   id: string;
   organization: { id: string };
+}
+
+/** One inbound message to store, with the sender's profile from the same change. */
+export interface InboundItem {
+  channel: InboundChannel;
+  message: InboundMessagePayload;
+  profile: ContactPayload | undefined;
 }
 
 export interface InboundResult {
@@ -66,29 +72,71 @@ interface StoredRow extends BotConversationRow {
   keyword_flow_version: number | null;
 }
 
+/** One message on its way into the store. */
+interface PreparedMessage {
+  channel: InboundChannel;
+  payload: InboundMessagePayload & { id: string; from: string };
+  profile: ContactPayload | undefined;
+  at: Date;
+  mapped: MappedInboundMessage;
+  /** Our id for it (used when it is new). */
+  id: string;
+}
+
 /**
- * Upserts the contact and its conversation on the channel and inserts the message, in one
- * statement that also reads what the bot needs: the conversation's state, its channel's default
- * flow, and the flow the message's keyword starts. Idempotent by wamid, also under concurrent
- * duplicates (the unique index decides). A later delivery of an older message never rewinds
- * `lastSeenAt` nor brings back an older profile (name, username): the profile of the newest
- * message wins. The conversation row stays locked until the commit, so one customer's messages
- * are processed one at a time.
+ * Upserts each message's contact and conversation on its channel and inserts the message, for a
+ * whole group of messages in one statement that also reads what the bot needs: each conversation's
+ * state, its channel's default flow, and the flow the message's keyword starts. Idempotent by
+ * wamid, also under concurrent duplicates (the unique index decides). A later delivery of an older
+ * message never rewinds `lastSeenAt` nor brings back an older profile (name, username): the profile
+ * of the newest message wins. The conversation rows stay locked until the commit, so one
+ * customer's messages are processed one at a time.
+ *
+ * The group holds one message per contact (organization, sender): a row may not be upserted twice
+ * by one statement. Rows are written in the group's order, which callers keep the same for every
+ * group (InboundMessageCommitter), so two groups never lock the same rows in opposite orders.
  */
-async function storeMessageRow(
-  em: EntityManager,
-  channel: InboundChannel,
-  message: { payload: InboundMessagePayload; wamid: string; from: string; at: Date; mapped: MappedInboundMessage; id: string },
-  profile: ContactPayload | undefined,
-): Promise<StoredRow> {
-  const { mapped, at } = message;
-  const organizationId = channel.organization.id;
-  const keyword = keywordOf(mapped.text);
-  const [row] = await sql<StoredRow>(
+async function storeMessageRows(em: EntityManager, messages: PreparedMessage[]): Promise<StoredRow[]> {
+  const input = messages.map((message, position) => {
+    const { mapped, at, channel, profile } = message;
+    const keyword = keywordOf(mapped.text);
+    return {
+      position,
+      organization_id: channel.organization.id,
+      channel_id: channel.id,
+      contact_id: randomUUID(),
+      conversation_id: randomUUID(),
+      message_id: message.id,
+      wa_id: message.payload.from,
+      name: textOrNull(profile?.profile?.name),
+      user_id: textOrNull(profile?.user_id),
+      username: textOrNull(profile?.profile?.username),
+      at,
+      wamid: message.payload.id,
+      type: mapped.type,
+      text: mapped.text,
+      media: mapped.media,
+      location: mapped.location,
+      reply_to_wamid: mapped.replyToWamid,
+      context: mapped.context,
+      referral: mapped.referral,
+      payload: safeJson(message.payload),
+      error_code: mapped.error?.code ?? null,
+      error_title: mapped.error?.title ?? null,
+      error_details: mapped.error?.details ?? null,
+      keyword,
+    };
+  });
+  const rows = await sql<StoredRow & { position: number }>(
     em,
-    `with upserted_contact as (
+    `with input as (
+       select * from ${jsonRows(`position int, organization_id uuid, channel_id uuid, contact_id uuid, conversation_id uuid, message_id uuid,
+         wa_id text, name text, user_id text, username text, at timestamptz, wamid text, type text, text text, media jsonb,
+         location jsonb, reply_to_wamid text, context jsonb, referral jsonb, payload jsonb, error_code text, error_title text,
+         error_details text, keyword text`)} as x),
+     upserted_contact as (
        insert into contact (id, created_at, updated_at, organization_id, wa_id, name, user_id, username, first_seen_at, last_seen_at)
-       values (?, now(), now(), ?, ?, ?, ?, ?, ?, ?)
+       select contact_id, now(), now(), organization_id, wa_id, name, user_id, username, at, at from input order by position
        on conflict (organization_id, wa_id) do update set
          name = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.name, contact.name) else coalesce(contact.name, excluded.name) end,
          user_id = case when excluded.last_seen_at >= contact.last_seen_at then coalesce(excluded.user_id, contact.user_id) else coalesce(contact.user_id, excluded.user_id) end,
@@ -96,61 +144,39 @@ async function storeMessageRow(
          first_seen_at = least(contact.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(contact.last_seen_at, excluded.last_seen_at),
          updated_at = now()
-       returning id, name, wa_id),
+       returning id, organization_id, name, wa_id),
      upserted_conversation as (
        insert into conversation (id, created_at, updated_at, organization_id, channel_id, contact_id, status, last_message_at)
-       select ?::uuid, now(), now(), ?::uuid, ?::uuid, upserted_contact.id, ?::conversation_status, now() from upserted_contact
+       select input.conversation_id, now(), now(), input.organization_id, input.channel_id, ct.id, 'WAITING_AGENT', now()
+       from input join upserted_contact ct on ct.organization_id = input.organization_id and ct.wa_id = input.wa_id
+       order by input.position
        on conflict (channel_id, contact_id) do update set updated_at = conversation.updated_at
        returning id, organization_id, channel_id, contact_id, (xmax = 0) as inserted, status, bot_state, bot_expires_at),
      inserted_message as (
        insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, wamid, direction, type, text,
          media, location, reply_to_wamid, context, referral, payload, status, sent_at_meta, error_code, error_title, error_details)
-       select ?, now(), now(), ?, upserted_conversation.id, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?
-       from upserted_conversation
+       select input.message_id, now(), now(), input.organization_id, cv.id, input.channel_id, input.wamid, 'IN', input.type::message_type,
+         input.text, input.media, input.location, input.reply_to_wamid, input.context, input.referral, input.payload, 'RECEIVED', input.at,
+         input.error_code, input.error_title, input.error_details
+       from input
+         join upserted_contact ct on ct.organization_id = input.organization_id and ct.wa_id = input.wa_id
+         join upserted_conversation cv on cv.channel_id = input.channel_id and cv.contact_id = ct.id
+       order by input.position
        on conflict (wamid) do nothing
        returning id)
-     select ${BOT_CONVERSATION_COLUMNS}, cv.contact_id, cv.inserted, exists (select 1 from inserted_message) as message_inserted,
+     select input.position, ${BOT_CONVERSATION_COLUMNS}, cv.contact_id, cv.inserted,
+       exists (select 1 from inserted_message im where im.id = input.message_id) as message_inserted,
        kw.id as keyword_flow_id, kw.published_version as keyword_flow_version
-     from upserted_conversation cv join upserted_contact ct on true join channel ch on ch.id = cv.channel_id
+     from input
+       join upserted_contact ct on ct.organization_id = input.organization_id and ct.wa_id = input.wa_id
+       join upserted_conversation cv on cv.channel_id = input.channel_id and cv.contact_id = ct.id
+       join channel ch on ch.id = cv.channel_id
        left join flow df on df.id = ch.default_flow_id
-       left join lateral (${KEYWORD_FLOW_SQL}) kw on true`,
-    [
-      randomUUID(),
-      organizationId,
-      message.from,
-      textOrNull(profile?.profile?.name),
-      textOrNull(profile?.user_id),
-      textOrNull(profile?.profile?.username),
-      at,
-      at,
-      randomUUID(),
-      organizationId,
-      channel.id,
-      ConversationStatus.WAITING_AGENT,
-      message.id,
-      organizationId,
-      channel.id,
-      message.wamid,
-      MessageDirection.IN,
-      mapped.type,
-      mapped.text,
-      jsonb(mapped.media),
-      jsonb(mapped.location),
-      mapped.replyToWamid,
-      jsonb(mapped.context),
-      jsonb(mapped.referral),
-      jsonb(safeJson(message.payload)),
-      MessageStatus.RECEIVED,
-      at,
-      mapped.error?.code ?? null,
-      mapped.error?.title ?? null,
-      mapped.error?.details ?? null,
-      organizationId,
-      keyword,
-      keyword,
-    ],
+       left join lateral (${keywordFlowSql('input.organization_id', 'input.keyword')}) kw on true`,
+    jsonRowsValues(input),
   );
-  return row!;
+  const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
+  return messages.map((_, position) => byPosition.get(position)!);
 }
 
 /** What an inbound message changes of its conversation, written after its bot turn. */
@@ -210,21 +236,25 @@ export function checkInboundMessage(message: InboundMessagePayload): { at: Date;
 }
 
 /**
- * Stores one inbound message idempotently (by wamid, also under concurrent duplicates: the unique
- * index decides), refreshes the 24-hour window from the message's own timestamp, and records the
- * events. Runs inside the caller's transaction.
+ * Stores inbound messages idempotently (by wamid, also under concurrent duplicates: the unique
+ * index decides), refreshes each 24-hour window from the message's own timestamp, runs each bot
+ * turn and records the events, in the caller's transaction. One message per contact (see
+ * `storeMessageRows`); results in the order given.
  */
-export async function storeInboundMessage(
-  em: EntityManager,
-  channel: InboundChannel,
-  payload: InboundMessagePayload,
-  profile: ContactPayload | undefined,
-): Promise<InboundResult> {
-  const { at, message } = checkInboundMessage(payload);
-  const mapped = mapInboundMessage(message);
+export async function storeInboundMessages(em: EntityManager, items: InboundItem[]): Promise<InboundResult[]> {
+  const prepared = items.map(({ channel, message: payload, profile }): PreparedMessage => {
+    const { at, message } = checkInboundMessage(payload);
+    return { channel, payload: message, profile, at, mapped: mapInboundMessage(message), id: randomUUID() };
+  });
+  const rows = await storeMessageRows(em, prepared);
+  const results: InboundResult[] = [];
+  for (const [index, message] of prepared.entries()) results.push(await afterStore(em, message, rows[index]!));
+  return results;
+}
 
-  const messageId = randomUUID();
-  const row = await storeMessageRow(em, channel, { payload: message, wamid: message.id, from: message.from, at, mapped, id: messageId }, profile);
+/** The rest of one message once its row is stored: its events, its reaction, its bot turn and its conversation's update. */
+async function afterStore(em: EntityManager, prepared: PreparedMessage, row: StoredRow): Promise<InboundResult> {
+  const { channel, mapped, at, payload: message, id: messageId } = prepared;
   const conversation = botConversationOf(row);
   if (!row.message_inserted) return { duplicate: true, conversationId: conversation.id, messageId: null, events: [], bot: null };
   const reopened = conversation.status === ConversationStatus.CLOSED;

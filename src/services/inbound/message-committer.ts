@@ -4,13 +4,12 @@ import type { Orm } from '../../db/orm';
 import { sqlTransaction } from '../../db/sql-transaction';
 import type { JobQueues } from '../../jobs/job-queues';
 import type { Metrics } from '../../observability/metrics';
-import type { ContactPayload, InboundMessagePayload } from '../../meta/webhook-payload';
 import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
 import { dispatchBotTurns } from '../flows/bot-dispatch';
 import { withDeferredOutbound } from '../outbound/queue-outbound.service';
 import { withDeferredEvents } from './conversation-log';
-import { storeInboundMessage, withDeferredConversationWrites, type InboundChannel, type InboundResult } from './inbound-message.service';
+import { storeInboundMessages, withDeferredConversationWrites, type InboundItem, type InboundResult } from './inbound-message.service';
 
 export interface MessageCommitterDeps {
   orm: Orm;
@@ -20,15 +19,11 @@ export interface MessageCommitterDeps {
   metrics?: Metrics;
 }
 
-/** One inbound message to store, with its bot turn. */
-export interface InboundItem {
-  channel: InboundChannel;
-  message: InboundMessagePayload & { from: string };
-  profile: ContactPayload | undefined;
-}
+/** A message checked to have a sender (checkInboundMessage). */
+type SenderKnown = InboundItem & { message: { from: string } };
 
-interface Waiting extends InboundItem {
-  /** Its conversation: (channel, sender). */
+interface Waiting extends SenderKnown {
+  /** Its contact: (organization, sender). */
   key: string;
   resolve: (result: InboundResult) => void;
   reject: (error: unknown) => void;
@@ -42,14 +37,16 @@ const MAX_CONCURRENT_GROUPS = 2;
 /**
  * Group commit for inbound messages. Each message with its bot turn costs a handful of statements
  * and a commit when it runs alone; the messages waiting while a group runs (from every delivery the
- * worker processes) share the next transaction instead. Each message's contact and conversation
- * upsert runs as before, but the group inserts all its bot replies in one statement, updates all
- * its conversations in one, appends all its events in one and commits once, and its sends are
- * enqueued and its events published in one call each. No timer: a lone message runs at once.
+ * worker processes) share the next transaction instead. The group upserts all its contacts and
+ * conversations and inserts all its messages in one statement, inserts all its bot replies in one,
+ * updates all its conversations in one, appends all its events in one and commits once, and its
+ * sends are enqueued and its events published in one call each. No timer: a lone message runs at
+ * once.
  *
- * A group holds one message per conversation (the row is written once, from memory, at the end),
- * and a conversation's messages run one group after another in the order they came. Rows are
- * locked in one order (organization, sender, channel), so two groups cannot deadlock each other.
+ * A group holds one message per contact, so one per conversation (a row is upserted once per
+ * statement, and the conversation is written once, from memory, at the end), and a contact's
+ * messages run one group after another in the order they came. Rows are locked in one order
+ * (organization, sender, channel), so two groups cannot deadlock each other.
  * If a group fails for any reason (one bad value fails its statement, a deadlock with another
  * writer), nothing of it was committed, and each of its messages runs again alone: a message's own
  * fault then stays with that message.
@@ -58,15 +55,15 @@ export class InboundMessageCommitter {
   private waiting: Waiting[] = [];
   private scheduled = false;
   private running = 0;
-  /** Conversations of the groups in flight: their next message waits for the commit. */
+  /** Contacts of the groups in flight: their next message waits for the commit. */
   private readonly busy = new Set<string>();
 
   constructor(private readonly deps: MessageCommitterDeps) {}
 
   /** Stores the message and runs its bot turn; resolves after the commit, the sends enqueued. */
-  store(item: InboundItem): Promise<InboundResult> {
+  store(item: SenderKnown): Promise<InboundResult> {
     return new Promise<InboundResult>((resolve, reject) => {
-      this.waiting.push({ ...item, key: `${item.channel.id}:${item.message.from}`, resolve, reject });
+      this.waiting.push({ ...item, key: `${item.channel.organization.id}:${item.message.from}`, resolve, reject });
       if (!this.scheduled) {
         // Every message submitted in this turn of the event loop joins the group.
         this.scheduled = true;
@@ -131,9 +128,8 @@ export class InboundMessageCommitter {
       withDeferredEvents(tx, () =>
         withDeferredConversationWrites(tx, () =>
           withDeferredOutbound(tx, async () => {
-            const results = new Map<Waiting, InboundResult>();
-            for (const item of ordered) results.set(item, await storeInboundMessage(tx, item.channel, item.message, item.profile));
-            return results;
+            const results = await storeInboundMessages(tx, ordered);
+            return new Map(ordered.map((item, index) => [item, results[index]!]));
           }),
         ),
       ),
@@ -147,7 +143,7 @@ export class InboundMessageCommitter {
 }
 
 /** Contacts are unique per (organization, wa_id) and conversations per (channel, contact): lock them in this order. */
-const lockOrder = (item: InboundItem) => [item.channel.organization.id, item.message.from, item.channel.id];
+const lockOrder = (item: SenderKnown) => [item.channel.organization.id, item.message.from, item.channel.id];
 
 function compare(a: string[], b: string[]): number {
   for (let i = 0; i < a.length; i++) {
