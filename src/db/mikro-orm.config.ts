@@ -20,6 +20,7 @@ import { Migration20261122060000FailureCodeText } from './migrations/Migration20
 import { Migration20261122070000EventSequence } from './migrations/Migration20261122070000EventSequence';
 import { Migration20261122080000AnalyticsSeqWatermark } from './migrations/Migration20261122080000AnalyticsSeqWatermark';
 import { Migration20261122090000DropEventOrganizationIdIndex } from './migrations/Migration20261122090000DropEventOrganizationIdIndex';
+import { Migration20261122100000PartialEventSeqIndexes } from './migrations/Migration20261122100000PartialEventSeqIndexes';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -38,6 +39,7 @@ export const migrationsList = [
   { name: 'Migration20261122070000EventSequence', class: Migration20261122070000EventSequence },
   { name: 'Migration20261122080000AnalyticsSeqWatermark', class: Migration20261122080000AnalyticsSeqWatermark },
   { name: 'Migration20261122090000DropEventOrganizationIdIndex', class: Migration20261122090000DropEventOrganizationIdIndex },
+  { name: 'Migration20261122100000PartialEventSeqIndexes', class: Migration20261122100000PartialEventSeqIndexes },
 ];
 
 export interface OrmOptions {

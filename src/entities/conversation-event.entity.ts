@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
 import { Organization } from './organization.entity';
 import { Conversation } from './conversation.entity';
 
@@ -19,12 +19,23 @@ export enum ConversationEventType {
 /**
  * The immutable log of everything that happens in a conversation. The bigserial id orders it as
  * written (transcripts, analytics); `seq` orders it as committed and is the resume cursor of live
- * feeds (given shortly after the commit by the EventSequencer; null until then).
+ * feeds (given shortly after the commit by the EventSequencer; null until then). The seq indexes
+ * leave out unsequenced rows (Migration20261122100000PartialEventSeqIndexes).
  */
 @Entity()
 @Index({ properties: ['conversation', 'id'] })
-@Index({ properties: ['conversation', 'seq'] })
-@Index({ properties: ['organization', 'seq'] })
+@Index({
+  name: 'conversation_event_conversation_id_seq_index',
+  expression: 'create index "conversation_event_conversation_id_seq_index" on "conversation_event" ("conversation_id", "seq") where "seq" is not null',
+})
+@Index({
+  name: 'conversation_event_organization_id_seq_index',
+  expression: 'create index "conversation_event_organization_id_seq_index" on "conversation_event" ("organization_id", "seq") where "seq" is not null',
+})
+@Unique({
+  name: 'conversation_event_seq_unique',
+  expression: 'create unique index "conversation_event_seq_unique" on "conversation_event" ("seq") where "seq" is not null',
+})
 export class ConversationEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -38,7 +49,7 @@ export class ConversationEvent {
   @Enum({ items: () => ConversationEventType, nativeEnumName: 'conversation_event_type' })
   type!: ConversationEventType;
 
-  @Property({ type: 'bigint', nullable: true, unique: true })
+  @Property({ type: 'bigint', nullable: true })
   seq?: string | null;
 
   @Property({ type: 'json' })
