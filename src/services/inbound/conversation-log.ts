@@ -1,6 +1,7 @@
 import type { ConversationEventType } from '../../entities/conversation-event.entity';
 import type { EntityManager } from '../../db/entity-manager';
-import { jsonb, sql } from '../../db/sql';
+import { DeferredWrites } from '../../db/deferred-writes';
+import { jsonb } from '../../db/sql';
 import type { DomainEvent } from '../../pubsub/domain-event';
 
 export type EventDraft = Extract<DomainEvent, { kind: 'conversation' }>;
@@ -52,50 +53,33 @@ export interface EventEntry {
 }
 
 /**
- * Appends events of any conversations in one statement (a batch of statuses), or, inside
- * `withDeferredEvents`, at the end of the transaction. The log keeps the order given: the ids of
- * one INSERT are drawn row by row, and the sequencer numbers a transaction's events in id order.
+ * Appends events of any conversations in one statement, or, inside `withDeferredEvents` (or a
+ * group's `withDeferredWrites`), at the end of the transaction. The log keeps the order given: the
+ * ids of one INSERT are drawn row by row, and the sequencer numbers a transaction's events in id order.
  */
 export async function appendEventBatch(em: EntityManager, entries: EventEntry[]): Promise<EventDraft[]> {
-  const pending = deferred.get(em);
-  if (pending) return entries.map((entry) => pending.add(entry));
   const drafts = entries.map(draftOf);
-  await writeDrafts(em, drafts);
+  await eventRows.addOrWrite(em, ...drafts);
   return drafts;
 }
 
 const draftOf = (entry: EventEntry): EventDraft => ({ kind: 'conversation', ...entry, cursor: '', at: '' });
 
-/** Inserts the drafts in order and gives each its time. */
-async function writeDrafts(em: EntityManager, drafts: EventDraft[]): Promise<void> {
-  if (!drafts.length) return;
-  const rows = await sql<{ created_at: Date }>(
-    em,
-    `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
+/** Inserts drafts in order; each gets its time (the transaction's) once written. */
+export const eventRows = new DeferredWrites<EventDraft>(
+  (drafts) => ({
+    text: `insert into conversation_event (organization_id, conversation_id, type, data, created_at)
      select x.organization_id, x.conversation_id, x.type::conversation_event_type, x.data, now()
      from rows from (jsonb_to_recordset(?::jsonb) as (organization_id uuid, conversation_id uuid, type text, data jsonb))
        with ordinality as x(organization_id, conversation_id, type, data, position)
-     order by x.position
-     returning created_at`,
-    [jsonb(drafts.map((draft) => ({ organization_id: draft.organizationId, conversation_id: draft.conversationId, type: draft.type, data: draft.data })))],
-  );
-  // now(): the same for every row of the transaction.
-  const at = new Date(rows[0]!.created_at).toISOString();
-  for (const draft of drafts) draft.at = at;
-}
-
-/** Events appended in a transaction that writes them together at its end. */
-class DeferredEvents {
-  readonly drafts: EventDraft[] = [];
-
-  add(entry: EventEntry): EventDraft {
-    const draft = draftOf(entry);
-    this.drafts.push(draft);
-    return draft;
-  }
-}
-
-const deferred = new WeakMap<EntityManager, DeferredEvents>();
+     order by x.position`,
+    values: [jsonb(drafts.map((draft) => ({ organization_id: draft.organizationId, conversation_id: draft.conversationId, type: draft.type, data: draft.data })))],
+  }),
+  (drafts, at) => {
+    const iso = at.toISOString();
+    for (const draft of drafts) draft.at = iso;
+  },
+);
 
 /**
  * Runs `work` in the transaction of `em` with its events written in one statement at the end: an
@@ -103,15 +87,4 @@ const deferred = new WeakMap<EntityManager, DeferredEvents>();
  * `appendEvent` returns meanwhile get their time then, before the commit; nothing reads them
  * earlier (events are published after the commit).
  */
-export async function withDeferredEvents<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
-  if (deferred.has(em)) return work();
-  const pending = new DeferredEvents();
-  deferred.set(em, pending);
-  try {
-    const result = await work();
-    await writeDrafts(em, pending.drafts);
-    return result;
-  } finally {
-    deferred.delete(em);
-  }
-}
+export const withDeferredEvents = <T>(em: EntityManager, work: () => Promise<T>): Promise<T> => eventRows.run(em, work);

@@ -200,10 +200,8 @@ interface ConversationWrite {
  * bot reply is the latest. A group of messages committed together (one per conversation) updates
  * all its conversations in this one statement.
  */
-const conversationWrites = new DeferredWrites<ConversationWrite>(async (em, rows) => {
-  await sql(
-    em,
-    `update conversation c set
+export const conversationWrites = new DeferredWrites<ConversationWrite>((rows) => ({
+  text: `update conversation c set
        last_inbound_at = greatest(coalesce(c.last_inbound_at, v.at), v.at),
        window_expires_at = greatest(coalesce(c.window_expires_at, v.window_expires_at), v.window_expires_at),
        last_message_id = case when v.reply_id is not null then v.reply_id
@@ -215,15 +213,8 @@ const conversationWrites = new DeferredWrites<ConversationWrite>(async (em, rows
      from ${jsonRows(`id uuid, at timestamptz, window_expires_at timestamptz, message_id uuid, is_bubble boolean,
        reply_id uuid, status text, bot_state jsonb, bot_expires_at timestamptz`)} as v
      where c.id = v.id`,
-    jsonRowsValues(rows),
-  );
-});
-
-/**
- * Runs `work` (in a transaction) with the conversation updates of its inbound messages made in one
- * statement at its end. Each conversation must appear once: its row is written from memory.
- */
-export const withDeferredConversationWrites = <R>(em: EntityManager, work: () => Promise<R>): Promise<R> => conversationWrites.run(em, work);
+  values: jsonRowsValues(rows),
+}));
 
 /** What a message needs to be stored at all; a QuarantineError says what it lacks. */
 export function checkInboundMessage(message: InboundMessagePayload): { at: Date; message: InboundMessagePayload & { id: string; from: string } } {

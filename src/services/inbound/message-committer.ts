@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { withDeferredWrites } from '../../db/deferred-writes';
 import { systemEm } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
 import { sqlTransaction } from '../../db/sql-transaction';
@@ -7,9 +8,9 @@ import type { Metrics } from '../../observability/metrics';
 import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
 import { dispatchBotTurns } from '../flows/bot-dispatch';
-import { withDeferredOutbound } from '../outbound/queue-outbound.service';
-import { withDeferredEvents } from './conversation-log';
-import { storeInboundMessages, withDeferredConversationWrites, type InboundItem, type InboundResult } from './inbound-message.service';
+import { outboundRows } from '../outbound/queue-outbound.service';
+import { eventRows } from './conversation-log';
+import { conversationWrites, storeInboundMessages, type InboundItem, type InboundResult } from './inbound-message.service';
 
 export interface MessageCommitterDeps {
   orm: Orm;
@@ -125,14 +126,11 @@ export class InboundMessageCommitter {
   private async commit(group: Waiting[]): Promise<InboundResult[]> {
     const ordered = [...group].sort((a, b) => compare(lockOrder(a), lockOrder(b)));
     const stored = await sqlTransaction(systemEm(this.deps.orm), (tx) =>
-      withDeferredEvents(tx, () =>
-        withDeferredConversationWrites(tx, () =>
-          withDeferredOutbound(tx, async () => {
-            const results = await storeInboundMessages(tx, ordered);
-            return new Map(ordered.map((item, index) => [item, results[index]!]));
-          }),
-        ),
-      ),
+      // The group's replies, conversation updates and events: one statement at the end.
+      withDeferredWrites(tx, [outboundRows, conversationWrites, eventRows], async () => {
+        const results = await storeInboundMessages(tx, ordered);
+        return new Map(ordered.map((item, index) => [item, results[index]!]));
+      }),
     );
     const results = group.map((item) => stored.get(item)!);
     const events: DomainEvent[] = results.flatMap((result) => result.events);

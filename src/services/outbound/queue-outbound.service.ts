@@ -65,10 +65,8 @@ interface OutboundRow {
  * Inserts QUEUED messages in the order given: `seq`, which orders a conversation's sends, is drawn
  * row by row. Plain SQL rather than the unit of work: this is on the hot path of every bot reply.
  */
-const outboundRows = new DeferredWrites<OutboundRow>(async (em, rows) => {
-  await sql(
-    em,
-    `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
+export const outboundRows = new DeferredWrites<OutboundRow>((rows) => ({
+  text: `insert into message (id, created_at, updated_at, organization_id, conversation_id, channel_id, direction, type, text,
        reply_to_wamid, payload, status, send_state, author_kind, author_user_id, template_id, flow_id, flow_version, flow_node_id)
      select x.id, now(), now(), x.organization_id, x.conversation_id, x.channel_id, 'OUT', x.type::message_type, x.text,
        x.reply_to_wamid, x.payload, 'QUEUED', 'PENDING', x.author_kind::author_kind, x.author_user_id, x.template_id, x.flow_id,
@@ -79,15 +77,8 @@ const outboundRows = new DeferredWrites<OutboundRow>(async (em, rows) => {
        with ordinality as x(id, organization_id, conversation_id, channel_id, type, text, reply_to_wamid, payload, author_kind,
          author_user_id, template_id, flow_id, flow_version, flow_node_id, position)
      order by x.position`,
-    [jsonb(rows)],
-  );
-});
-
-/**
- * Runs `work` (in a transaction) with its outbound messages inserted in one statement at its end:
- * a group of inbound messages committed together queues all its bot replies at once.
- */
-export const withDeferredOutbound = <R>(em: EntityManager, work: () => Promise<R>): Promise<R> => outboundRows.run(em, work);
+  values: [jsonb(rows)],
+}));
 
 /**
  * `queueOutbound` without the conversation update, for a caller that writes the conversation
