@@ -21,6 +21,7 @@ import { Migration20261122070000EventSequence } from './migrations/Migration2026
 import { Migration20261122080000AnalyticsSeqWatermark } from './migrations/Migration20261122080000AnalyticsSeqWatermark';
 import { Migration20261122090000DropEventOrganizationIdIndex } from './migrations/Migration20261122090000DropEventOrganizationIdIndex';
 import { Migration20261122100000PartialEventSeqIndexes } from './migrations/Migration20261122100000PartialEventSeqIndexes';
+import { Migration20261122110000LeanerMessageWrites } from './migrations/Migration20261122110000LeanerMessageWrites';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -40,6 +41,7 @@ export const migrationsList = [
   { name: 'Migration20261122080000AnalyticsSeqWatermark', class: Migration20261122080000AnalyticsSeqWatermark },
   { name: 'Migration20261122090000DropEventOrganizationIdIndex', class: Migration20261122090000DropEventOrganizationIdIndex },
   { name: 'Migration20261122100000PartialEventSeqIndexes', class: Migration20261122100000PartialEventSeqIndexes },
+  { name: 'Migration20261122110000LeanerMessageWrites', class: Migration20261122110000LeanerMessageWrites },
 ];
 
 export interface OrmOptions {
