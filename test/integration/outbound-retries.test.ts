@@ -252,6 +252,48 @@ describe('outbound retries: a send whose outcome is unknown', () => {
     expect(app.logs.some((line) => line.includes('no status webhook after an unknown send outcome'))).toBe(true);
   });
 
+  it('is not sent again when Meta took it but recording that failed: its status webhook records it', async () => {
+    // A real fault in the database: updates that give a message its wamid fail while the flag row exists.
+    await query(app, `create table test_refuse_wamid (flag int)`);
+    await query(app, `insert into test_refuse_wamid values (1)`);
+    await query(
+      app,
+      `create function test_refuse_wamid() returns trigger language plpgsql as $$
+       begin if exists (select 1 from test_refuse_wamid) then raise exception 'wamid refused by the test'; end if; return new; end $$`,
+    );
+    await query(
+      app,
+      `create trigger test_refuse_wamid before update on message for each row
+       when (old.wamid is null and new.wamid is not null) execute function test_refuse_wamid()`,
+    );
+    try {
+      // The statuses come after the fault is gone (the test lifts it once the first attempt failed).
+      fake.setAutoStatuses({ delivered: true, read: false, delayMs: 1_500 });
+      const customer = await customerWrites(app, channel);
+      const result = await app.client(org.ownerKey).request<any>(SEND_MESSAGE, { input: { conversationId: customer.conversationId, text: 'taken, not recorded' } });
+      const messageId: string = result.sendMessage.message.id;
+
+      const refused = await waitForValue(
+        async () => ((await app.queues.get('outbound').getJob(`send-${messageId}`))?.attemptsMade ?? 0) >= 1 && (await storedMessage(app, messageId)),
+        { what: 'the first attempt to fail recording the acceptance' },
+      );
+      expect(refused).toMatchObject({ status: 'QUEUED', wamid: null, sendState: 'IN_FLIGHT' });
+      await query(app, `delete from test_refuse_wamid`);
+
+      const delivered = await waitForMessage(app, messageId, (m) => m.status === 'DELIVERED', 'the message DELIVERED by its status webhooks');
+      const accepted = acceptedFor(fake, messageId);
+      expect(accepted).toHaveLength(1);
+      expect(requestsFor(fake, messageId)).toHaveLength(1);
+      expect(delivered).toMatchObject({ wamid: accepted[0]!.wamid, sendState: 'DONE', sendAttempts: 1 });
+      // The job comes back after the window and finds the message gone.
+      expect((await finishedJob(app, messageId, 'completed')).returnvalue).toBe('already left');
+    } finally {
+      await query(app, `drop trigger if exists test_refuse_wamid on message`);
+      await query(app, `drop function if exists test_refuse_wamid()`);
+      await query(app, `drop table if exists test_refuse_wamid`);
+    }
+  });
+
   it('is not sent again after its last attempt: FAILED, as the outcome stayed unknown', async () => {
     fake.setAutoStatuses(false);
     const outbound = app.queues.get('outbound');
