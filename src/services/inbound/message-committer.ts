@@ -39,10 +39,9 @@ const MAX_CONCURRENT_GROUPS = 2;
  * Group commit for inbound messages. Each message with its bot turn costs a handful of statements
  * and a commit when it runs alone; the messages waiting while a group runs (from every delivery the
  * worker processes) share the next transaction instead. The group upserts all its contacts and
- * conversations and inserts all its messages in one statement, inserts all its bot replies in one,
- * updates all its conversations in one, appends all its events in one and commits once, and its
- * sends are enqueued and its events published in one call each. No timer: a lone message runs at
- * once.
+ * conversations and inserts all its messages in one statement, writes all its bot replies,
+ * conversation updates and events in one more, and commits once; its sends are enqueued and its
+ * events published in one call each. No timer: a lone message runs at once.
  *
  * A group holds one message per contact, so one per conversation (a row is upserted once per
  * statement, and the conversation is written once, from memory, at the end), and a contact's

@@ -116,13 +116,14 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
   }
 
   const channel = message.channel;
-  const slot = await deps.governor.take(channel.id, channel.throughputPerSecond, message.recipient);
+  const sendId = `${message.id}:${Date.now()}`;
+  const slot = await deps.governor.takeAndAdmit(channel.id, channel.throughputPerSecond, message.recipient, sendId);
   if (!slot.reserved) return { kind: 'wait', ms: slot.waitMs, reason: 'channel or recipient rate limit' };
   // Our slot at the channel's rate: hold it here rather than give it up.
   if (slot.waitMs > 0) await sleep(slot.waitMs);
 
-  // The strict check comes last, right before the claim and the request.
-  const admittedAt = await deps.governor.admit(channel.id, channel.throughputPerSecond, `${message.id}:${Date.now()}`);
+  // The strict check comes last, right before the claim and the request (made with the slot when it was free at once).
+  const admittedAt = slot.admittedAt ?? (await deps.governor.admit(channel.id, channel.throughputPerSecond, sendId));
   if (!(await statements.claim(message.id, admittedAt))) return { kind: 'done', detail: 'claimed by another worker' };
 
   let wamid: string;

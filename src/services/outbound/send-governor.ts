@@ -1,60 +1,85 @@
 import type IORedis from 'ioredis';
 
+/** Redis' own clock in milliseconds, so workers with skewed clocks agree. */
+const CLOCK = `
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /**
  * Two token buckets in Redis, shared by every worker process and updated atomically: Meta's pair
- * limit for one recipient, and the channel's throughput. Redis' own clock is used, so workers with
- * skewed clocks agree.
+ * limit for one recipient, and the channel's throughput.
  *
  * The recipient's bucket is checked first and nothing is taken when it is empty (the send waits in
  * the delayed set, so other recipients flow). The channel's bucket hands out reservations: each
  * caller gets the next free slot at the channel's rate, so concurrent workers queue up evenly
- * instead of waking together and racing. Reservations go at most MAX_RESERVE_MS ahead.
+ * instead of waking together and racing. Reservations go at most `maxReserve` ms ahead.
  *
- * Returns [waitMs, reserved]: reserved = 1 means the send owns a slot `waitMs` from now.
+ * Returns { waitMs, reserved }: reserved = 1 means the send owns a slot `waitMs` from now.
  */
-const TAKE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function level(key, rate, burst)
-  local v = redis.call('HMGET', key, 'tokens', 'at')
-  local tokens, at = tonumber(v[1]), tonumber(v[2])
-  if tokens == nil then return burst end
-  return math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+const TAKE_FUNCTION = `
+local function take(now, channelKey, pairKey, cRate, cBurst, pRate, pBurst, maxReserve)
+  local function level(key, rate, burst)
+    local v = redis.call('HMGET', key, 'tokens', 'at')
+    local tokens, at = tonumber(v[1]), tonumber(v[2])
+    if tokens == nil then return burst end
+    return math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+  end
+  local p = level(pairKey, pRate, pBurst)
+  if p < 1 then return { math.ceil((1 - p) * 1000 / pRate), 0 } end
+  local c = level(channelKey, cRate, cBurst) - 1
+  local wait = 0
+  if c < 0 then wait = math.ceil(-c * 1000 / cRate) end
+  if wait > maxReserve then return { wait - maxReserve, 0 } end
+  redis.call('HSET', channelKey, 'tokens', c, 'at', now)
+  redis.call('PEXPIRE', channelKey, math.ceil((cBurst - c) / cRate * 1000) + 1000)
+  redis.call('HSET', pairKey, 'tokens', p - 1, 'at', now)
+  redis.call('PEXPIRE', pairKey, math.ceil(pBurst / pRate * 1000) + 1000)
+  return { wait, 1 }
 end
-local cRate, cBurst, pRate, pBurst, maxReserve = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local p = level(KEYS[2], pRate, pBurst)
-if p < 1 then return { math.ceil((1 - p) * 1000 / pRate), 0 } end
-local c = level(KEYS[1], cRate, cBurst) - 1
-local wait = 0
-if c < 0 then wait = math.ceil(-c * 1000 / cRate) end
-if wait > maxReserve then return { wait - maxReserve, 0 } end
-redis.call('HSET', KEYS[1], 'tokens', c, 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil((cBurst - c) / cRate * 1000) + 1000)
-redis.call('HSET', KEYS[2], 'tokens', p - 1, 'at', now)
-redis.call('PEXPIRE', KEYS[2], math.ceil(pBurst / pRate * 1000) + 1000)
-return { wait, 1 }
 `;
 
 /**
  * The last word before a request leaves: a sliding log of the channel's sends. Paced slots can
  * still bunch up when a busy process wakes late; this refuses the send (returning the milliseconds
- * until a place frees up) whenever `limit` sends already left within the window (ARGV[3] ms).
- * An admitted send gets its admission time (Redis clock, ms) back, negated.
+ * until a place frees up) whenever `limit` sends already left within `window` ms. An admitted send
+ * gets its admission time (Redis clock, ms) back, negated.
  */
-const ADMIT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+const ADMIT_FUNCTION = `
+local function admit(now, key, limit, sendId, window)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return math.max(1, tonumber(oldest[2]) + window - now)
+  end
+  redis.call('ZADD', key, now, sendId)
+  redis.call('PEXPIRE', key, window + 1000)
+  return -now
 end
-redis.call('ZADD', KEYS[1], now, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], window + 1000)
-return -now
 `;
+
+const TAKE_ARGS = 'tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])';
+
+/** KEYS: the channel's send log. ARGV: limit, send id, window. */
+const ADMIT = `${CLOCK}${ADMIT_FUNCTION}
+return admit(clock(), KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]))`;
+
+/**
+ * `take`, and `admit` too when the slot is free at once (the common case), in one call: the
+ * admission time comes back third (0 when not admitted). KEYS: channel bucket, pair bucket, the
+ * channel's send log. ARGV: channel rate and burst, pair rate and burst, most reserve, then
+ * ADMIT's limit, send id and window.
+ */
+const TAKE_AND_ADMIT = `${CLOCK}${TAKE_FUNCTION}${ADMIT_FUNCTION}
+local now = clock()
+local slot = take(now, KEYS[1], KEYS[2], ${TAKE_ARGS})
+if slot[2] == 1 and slot[1] == 0 then
+  local admitted = admit(now, KEYS[3], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]))
+  if admitted <= 0 then return { 0, 1, -admitted } end
+end
+return { slot[1], slot[2], 0 }`;
 
 /**
  * Meta counts a channel's messages per second as they arrive, a moment after we admit them, and on
@@ -79,8 +104,8 @@ export class SendGovernor {
     private readonly redis: IORedis,
     private readonly prefix: string,
   ) {
-    this.redis.defineCommand('waTakeSendTokens', { numberOfKeys: 2, lua: TAKE });
     this.redis.defineCommand('waAdmitSend', { numberOfKeys: 1, lua: ADMIT });
+    this.redis.defineCommand('waTakeAndAdmitSend', { numberOfKeys: 3, lua: TAKE_AND_ADMIT });
   }
 
   /**
@@ -90,22 +115,44 @@ export class SendGovernor {
   async admit(channelId: string, perSecond: number, sendId: string): Promise<Date> {
     const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).waAdmitSend!;
     for (;;) {
-      const answer = Number(await run.call(this.redis, `${this.prefix}:sent:ch:${channelId}`, perSecond, sendId, ADMISSION_WINDOW_MS));
+      const answer = Number(await run.call(this.redis, this.sentKey(channelId), perSecond, sendId, ADMISSION_WINDOW_MS));
       if (answer <= 0) return new Date(-answer);
       await new Promise((resolve) => setTimeout(resolve, answer));
     }
   }
 
   /**
-   * Asks for a send to `recipient` on a channel limited to `perSecond`. The channel bucket holds a
-   * single token, so sends are paced evenly at the channel's rate and never burst above it.
+   * Asks for a send to `recipient` on a channel limited to `perSecond`, and admits it in the same
+   * round trip when its slot is free at once: `admittedAt` is set when the send may leave now.
+   * Otherwise the caller waits `waitMs` and then calls `admit` (reserved: the slot is ours), or
+   * tries again later (not reserved). The channel bucket holds a single token, so sends are paced
+   * evenly at the channel's rate and never burst above it.
    */
-  async take(channelId: string, perSecond: number, recipient: string): Promise<{ waitMs: number; reserved: boolean }> {
-    const keys = [`${this.prefix}:tb:ch:${channelId}`, `${this.prefix}:tb:pair:${channelId}:${recipient}`];
-    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number]>>).waTakeSendTokens!;
-    // Slots are paced at the rate admission allows, so a paced send is rarely turned back there.
-    const pacedPerSecond = (perSecond * 1000) / ADMISSION_WINDOW_MS;
-    const [waitMs, reserved] = await run.call(this.redis, ...keys, pacedPerSecond, 1, PAIR_RATE_PER_SECOND, PAIR_BURST, MAX_RESERVE_MS);
-    return { waitMs: Number(waitMs), reserved: Number(reserved) === 1 };
+  async takeAndAdmit(channelId: string, perSecond: number, recipient: string, sendId: string): Promise<{ waitMs: number; reserved: boolean; admittedAt: Date | null }> {
+    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number, number]>>).waTakeAndAdmitSend!;
+    const [waitMs, reserved, admittedAt] = await run.call(
+      this.redis,
+      ...this.takeKeys(channelId, recipient),
+      this.sentKey(channelId),
+      ...this.takeArgs(perSecond),
+      perSecond,
+      sendId,
+      ADMISSION_WINDOW_MS,
+    );
+    return { waitMs: Number(waitMs), reserved: Number(reserved) === 1, admittedAt: Number(admittedAt) > 0 ? new Date(Number(admittedAt)) : null };
   }
+
+  private takeKeys(channelId: string, recipient: string): [string, string] {
+    return [`${this.prefix}:tb:ch:${channelId}`, `${this.prefix}:tb:pair:${channelId}:${recipient}`];
+  }
+
+  private sentKey(channelId: string): string {
+    return `${this.prefix}:sent:ch:${channelId}`;
+  }
+
+  /** Slots are paced at the rate admission allows, so a paced send is rarely turned back there. */
+  private takeArgs(perSecond: number): number[] {
+    return [(perSecond * 1000) / ADMISSION_WINDOW_MS, 1, PAIR_RATE_PER_SECOND, PAIR_BURST, MAX_RESERVE_MS];
+  }
+
 }
