@@ -29,6 +29,7 @@ import { SubscriptionHub } from '../pubsub/subscription-hub';
 import { ShortLivedCache } from '../services/live/short-lived-cache';
 import { GraphApiClient } from '../meta/graph-api.client';
 import { InboundMessageCommitter } from '../services/inbound/message-committer';
+import { InlineSender } from '../services/outbound/inline-sender';
 import { SendGovernor } from '../services/outbound/send-governor';
 import { DeliveryInbox } from '../services/delivery-inbox';
 import { metaWebhookListener } from '../webhook/meta-webhook.listener';
@@ -104,17 +105,20 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
 
     let workers: RunningWorkers | null = null;
     if (config.role !== 'api') {
+      const sendDeps = { ...deps, log, governor: new SendGovernor(redis, queues.prefix), reconcileMs: config.meta.sendReconcileMs };
+      const inline = new InlineSender(sendDeps);
       const jobDeps = {
-        ...deps,
-        log,
-        governor: new SendGovernor(redis, queues.prefix),
-        reconcileMs: config.meta.sendReconcileMs,
+        ...sendDeps,
         allowPrivateFlowHttp: config.flowHttpAllowPrivate,
-        messages: new InboundMessageCommitter({ ...deps, log, metrics }),
+        messages: new InboundMessageCommitter({ ...deps, log, metrics, inline }),
       };
       workers = startWorkers(bullConnection(config.redis.url), queues.prefix, jobDeps, metrics, { lockDurationMs: config.jobLockMs });
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).
-      cleanups.unshift(() => workers!.close(redis.status !== 'ready'));
+      cleanups.unshift(async () => {
+        await workers!.close(redis.status !== 'ready');
+        // The bot replies being sent from here finish too (their requests are bounded by the Graph API timeout).
+        await inline.idle();
+      });
       await queues.registerSchedules();
       // A Redis that restarted empty lost the schedules (the sweepers among them): register them again.
       redis.on('ready', () => {

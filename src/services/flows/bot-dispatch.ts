@@ -1,5 +1,6 @@
 import type { JobQueues } from '../../jobs/job-queues';
 import type { EventBus } from '../../pubsub/event-bus';
+import type { InlineSender } from '../outbound/inline-sender';
 import { dispatch } from '../outbound/queue-outbound.service';
 import type { BotTurn } from './bot-runtime.service';
 
@@ -8,10 +9,13 @@ export async function dispatchBotTurn(queues: JobQueues, events: EventBus, turn:
   await dispatchBotTurns(queues, events, [turn]);
 }
 
-/** The turns of one commit: all their replies enqueued in one call, all their events published in one. */
-export async function dispatchBotTurns(queues: JobQueues, events: EventBus, turns: BotTurn[]): Promise<void> {
+/**
+ * The turns of one commit: all their replies sent from here (`inline`) or enqueued in one call, all
+ * their events published in one.
+ */
+export async function dispatchBotTurns(queues: JobQueues, events: EventBus, turns: BotTurn[], inline?: InlineSender): Promise<void> {
   if (!turns.length) return;
-  await dispatch(queues, events, turns.flatMap((turn) => turn.queued));
+  await dispatch(queues, events, turns.flatMap((turn) => turn.queued), inline);
   await events.publish(turns.flatMap((turn) => turn.events));
   for (const turn of turns) {
     if (turn.http) {

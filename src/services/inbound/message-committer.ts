@@ -8,6 +8,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
 import { dispatchBotTurns } from '../flows/bot-dispatch';
+import type { InlineSender } from '../outbound/inline-sender';
 import { outboundRows } from '../outbound/queue-outbound.service';
 import { eventRows } from './conversation-log';
 import { conversationWrites, storeInboundMessages, type InboundItem, type InboundResult } from './inbound-message.service';
@@ -18,6 +19,8 @@ export interface MessageCommitterDeps {
   queues: JobQueues;
   log: Logger;
   metrics?: Metrics;
+  /** Sends the bot replies from this process right after the commit; without it they are enqueued. */
+  inline?: InlineSender;
 }
 
 /** A message checked to have a sender (checkInboundMessage). */
@@ -134,7 +137,7 @@ export class InboundMessageCommitter {
     const results = group.map((item) => stored.get(item)!);
     const events: DomainEvent[] = results.flatMap((result) => result.events);
     if (events.length) await this.deps.events.publish(events);
-    await dispatchBotTurns(this.deps.queues, this.deps.events, results.flatMap((result) => (result.bot ? [result.bot] : [])));
+    await dispatchBotTurns(this.deps.queues, this.deps.events, results.flatMap((result) => (result.bot ? [result.bot] : [])), this.deps.inline);
     return results;
   }
 }

@@ -6,6 +6,7 @@ import type { EntityManager } from '../../db/entity-manager';
 import { jsonb, sql } from '../../db/sql';
 import type { JobQueues } from '../../jobs/job-queues';
 import type { EventBus } from '../../pubsub/event-bus';
+import type { InlineSender } from './inline-sender';
 import { appendEvent, type EventDraft } from '../inbound/conversation-log';
 
 /** A message stored as QUEUED, with the event that announces it. */
@@ -112,11 +113,17 @@ export async function insertOutbound(em: EntityManager, draft: OutboundDraft): P
   return { messageId, event };
 }
 
-/** After the commit: enqueue the sends (job id = message id, so a repeat enqueue is a no-op) and publish. */
-export async function dispatch(queues: JobQueues, events: EventBus, queued: Queued[]): Promise<void> {
+/**
+ * After the commit: send now from this process (`inline`, a worker's bot replies) or enqueue the
+ * sends (job id = message id, so a repeat enqueue is a no-op), and publish.
+ */
+export async function dispatch(queues: JobQueues, events: EventBus, queued: Queued[], inline?: InlineSender): Promise<void> {
   if (!queued.length) return;
-  await queues.get('outbound').addBulk(
-    queued.map(({ messageId }) => ({ name: 'send-message', data: { messageId }, opts: { jobId: `send-${messageId}` } })),
-  );
+  const toQueue = inline ? inline.send(queued) : queued;
+  if (toQueue.length) {
+    await queues.get('outbound').addBulk(
+      toQueue.map(({ messageId }) => ({ name: 'send-message', data: { messageId }, opts: { jobId: `send-${messageId}` } })),
+    );
+  }
   await events.publish(queued.map(({ event }) => event));
 }
