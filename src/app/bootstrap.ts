@@ -116,8 +116,8 @@ export async function bootstrap(config: Config, options: BootstrapOptions = {}):
       // With Redis unreachable a graceful close would wait forever (see RunningWorkers.close).
       cleanups.unshift(async () => {
         await workers!.close(redis.status !== 'ready');
-        // The bot replies being sent from here finish too (their requests are bounded by the Graph API timeout).
-        await inline.idle();
+        // The bot replies being sent from here finish too: a request is bounded by the Graph API timeout.
+        await inline.idle(redis.status === 'ready' ? config.meta.graphTimeoutMs + 1_000 : 0);
       });
       await queues.registerSchedules();
       // A Redis that restarted empty lost the schedules (the sweepers among them): register them again.

@@ -49,9 +49,19 @@ export class InlineSender {
     return left;
   }
 
-  /** Resolves once every send started here has ended (shutdown). */
-  async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running]);
+  /**
+   * Resolves once every send started here has ended, or after `maxWaitMs` (shutdown: with Redis
+   * away a send can wait forever; what it leaves QUEUED or IN_FLIGHT the sweeper and the status
+   * webhook settle).
+   */
+  async idle(maxWaitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
+    const drained = (async () => {
+      while (this.running.size) await Promise.allSettled([...this.running]);
+    })();
+    await Promise.race([drained, waited]);
+    clearTimeout(timer);
   }
 
   private async sendInOrder(messageIds: string[]): Promise<void> {
