@@ -83,7 +83,7 @@ export class EventSequencer {
     private readonly redis: IORedis,
     private readonly prefix: string,
     private readonly log: Logger,
-    pollMs = DEFAULT_POLL_MS,
+    private readonly pollMs = DEFAULT_POLL_MS,
   ) {
     this.publishedKey = `${prefix}:events:published-seq`;
     this.timer = setInterval(() => void this.poll(), pollMs);
@@ -121,10 +121,18 @@ export class EventSequencer {
     this.closed = true;
   }
 
+  /**
+   * Looks for events left unsequenced longer than a poll interval: their producer died after its
+   * commit. Fresher ones are their producer's to relay; under load there always are some, and
+   * taking them here made every process contend for the relay lock and relay (and parse, and
+   * publish) batches meant for another, next to its own work.
+   */
   private async poll() {
     if (this.running || this.closed) return;
     try {
-      const waiting = await sql(this.em, 'select 1 from conversation_event where seq is null limit 1');
+      const waiting = await sql(this.em, 'select 1 from conversation_event where seq is null and created_at < now() - ? * interval \'1 millisecond\' limit 1', [
+        this.pollMs,
+      ]);
       if (waiting.length) this.kick();
     } catch (error) {
       this.log.warn({ err: error }, 'could not look for unsequenced conversation events');
