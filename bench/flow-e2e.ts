@@ -393,6 +393,13 @@ async function main() {
       if (accepted !== last) [last, stalledSince] = [accepted, Date.now()];
       if (Date.now() - stalledSince > 30_000) {
         console.log(`  stopped waiting: ${accepted} of ${total} replies after 30 s without progress`);
+        const stuck = await db.query(
+          `select m.status, m.send_state, m.send_attempts, count(*)::int as n from message m
+           where m.direction = 'OUT' and m.wamid is null group by 1, 2, 3 order by 4 desc`,
+        );
+        console.log(`  replies not accepted, by state: ${JSON.stringify(stuck.rows)}`);
+        const redis = new IORedis(requireEnv('REDIS_URL'));
+        console.log(`  delayed send jobs: ${await redis.zcard(`{${prefix}}:outbound:delayed`).finally(() => redis.disconnect())}`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

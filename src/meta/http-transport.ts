@@ -24,10 +24,16 @@ export class HttpTransportError extends Error {
  * node:http rather than fetch: a send is the hot path of every reply, and for these small JSON
  * bodies fetch cost about 330 µs of CPU per request on this machine against 80 µs for node:http
  * (a local server's share included in both).
+ *
+ * An idle pooled connection is closed after FREE_SOCKET_MS, before the server closes it: a request
+ * written just as the server closes its idle end fails with ECONNRESET, and as nobody can tell
+ * whether Meta read it, the send's outcome would be unknown and the message would wait for its
+ * status webhook. Node's own server closes idle connections after 5 s; most servers wait longer.
  */
+const FREE_SOCKET_MS = 4_000;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, timeout: FREE_SOCKET_MS }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, timeout: FREE_SOCKET_MS }),
 };
 
 /**

@@ -132,6 +132,7 @@ export async function deliverMessage(deps: DeliverDeps, messageId: string, attem
     ({ wamid } = await deps.graph.sendMessage(channel.phoneNumberId, token, message.payload));
   } catch (error) {
     if (error instanceof GraphUnknownOutcomeError) {
+      deps.log.warn({ messageId, err: error }, 'send outcome unknown; waiting for its status webhook before sending again');
       await sql(em, `update message set send_state = 'UNCERTAIN' where id = ? and send_state = 'IN_FLIGHT'`, [message.id]);
       return { kind: 'wait', ms: deps.reconcileMs, reason: error.message };
     }
