@@ -78,15 +78,17 @@ describe('live feeds: connections under load', () => {
     await listening(app, 2);
     stuck.socket.pause(); // reads nothing more: the kernel buffers fill, then the server's queue
 
-    // Big events, published straight on the organization's topic: ~6 MB is more than loopback buffers hold.
+    // Big events, published straight on the organization's topic: ~15 MB is more than loopback buffers
+    // hold (the sender's up to 4 MB, and the receiver's, which grows while it reads; 6 MB was once not enough).
     const bulky = 'x'.repeat(60_000);
-    for (let i = 1; i <= 100; i += 1) {
+    const count = 250;
+    for (let i = 1; i <= count; i += 1) {
       await redis.publish(
         organizationTopic(app.config.redis.prefix, org.id),
         JSON.stringify({ kind: 'conversation', organizationId: org.id, conversationId: '00000000-0000-4000-8000-000000000000', cursor: String(i), type: 'BOT', data: { type: 'error', message: bulky }, at: new Date().toISOString() }),
       );
     }
-    await healthy.waitForCount(100);
+    await healthy.waitForCount(count);
 
     stuck.socket.resume();
     expect(await stuck.closed()).toBe(WS_CLOSE.SLOW_CONSUMER);
