@@ -2,7 +2,9 @@ import { gql, type GraphQLClient } from 'graphql-request';
 import type { FakeGraphApi } from '../../src/devtools/fake-graph';
 import { message, type Payload } from './meta-payloads';
 import { messagesEnvelope, postWebhook, wamid, type ChannelRef } from './meta-webhook';
-import { newCustomerNumber, query, waitForValue } from './outbound';
+import { startAppWithFakeGraph } from './app-with-fake-graph';
+import { createOrganization } from './fixtures';
+import { createChannel, newCustomerNumber, query, waitForValue } from './outbound';
 import type { TestApp } from './test-app';
 
 /**
@@ -64,6 +66,24 @@ export const TALLY_FLOW = {
     { id: 'add', type: 'set', var: 'tally', value: '{{tally}} {{answer}}', next: 'ask' },
   ],
 };
+
+/**
+ * The app with the fake Graph API, one organization and one channel whose default flow is
+ * `definition` (the tally flow unless told otherwise): a bot ready to chat.
+ */
+export async function startAppWithBot(definition: unknown = TALLY_FLOW) {
+  const { app, fake, stop } = await startAppWithFakeGraph();
+  try {
+    const org = await createOrganization(app);
+    const channel = await createChannel(app, fake, org.ownerKey);
+    const client = app.client(org.ownerKey);
+    await setDefaultFlow(client, channel.id, await publishedFlow(client, definition, 'Bot'));
+    return { app, fake, stop, org, channel };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
 
 export async function createFlow(client: GraphQLClient, definition: unknown, name = 'Flow'): Promise<string> {
   return (await client.request<any>(CREATE_FLOW, { input: { name, definition } })).createFlow.flow.id;

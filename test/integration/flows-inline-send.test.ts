@@ -1,8 +1,7 @@
 import type { FakeGraphApi } from '../../src/devtools/fake-graph';
 import { QUEUE_DEFAULTS } from '../../src/jobs/queues';
-import { startAppWithFakeGraph } from '../helpers/app-with-fake-graph';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures';
-import { ChatCustomer, TALLY_FLOW, publishedFlow, setDefaultFlow } from '../helpers/flows';
+import type { TestOrganization } from '../helpers/fixtures';
+import { ChatCustomer, publishedFlow, setDefaultFlow, startAppWithBot } from '../helpers/flows';
 import { acceptedFor, createChannel, query, requestsFor, waitForMessage, type TestChannel } from '../helpers/outbound';
 import type { TestApp } from '../helpers/test-app';
 
@@ -18,11 +17,7 @@ describe('bot replies sent by the worker that queued them', () => {
   let channel: TestChannel;
 
   beforeAll(async () => {
-    ({ app, fake, stop } = await startAppWithFakeGraph());
-    org = await createOrganization(app);
-    channel = await createChannel(app, fake, org.ownerKey);
-    const client = app.client(org.ownerKey);
-    await setDefaultFlow(client, channel.id, await publishedFlow(client, TALLY_FLOW, 'Tally'));
+    ({ app, fake, stop, org, channel } = await startAppWithBot());
   }, 60_000);
   afterAll(() => stop?.());
 

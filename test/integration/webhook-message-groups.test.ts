@@ -1,10 +1,8 @@
 import type { FakeGraphApi } from '../../src/devtools/fake-graph';
-import { startAppWithFakeGraph } from '../helpers/app-with-fake-graph';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures';
-import { ChatCustomer, TALLY_FLOW, publishedFlow, setDefaultFlow } from '../helpers/flows';
+import { ChatCustomer, startAppWithBot } from '../helpers/flows';
 import { batch, deliver, deliveryOf, message, rows } from '../helpers/meta-payloads';
 import { messagesEnvelope, wamid } from '../helpers/meta-webhook';
-import { createChannel, type TestChannel } from '../helpers/outbound';
+import type { TestChannel } from '../helpers/outbound';
 import type { TestApp } from '../helpers/test-app';
 
 /**
@@ -17,15 +15,10 @@ describe('inbound messages committed in groups', () => {
   let app: TestApp;
   let fake: FakeGraphApi;
   let stop: () => Promise<void>;
-  let org: TestOrganization;
   let channel: TestChannel;
 
   beforeAll(async () => {
-    ({ app, fake, stop } = await startAppWithFakeGraph());
-    org = await createOrganization(app);
-    channel = await createChannel(app, fake, org.ownerKey);
-    const client = app.client(org.ownerKey);
-    await setDefaultFlow(client, channel.id, await publishedFlow(client, TALLY_FLOW, 'Tally'));
+    ({ app, fake, stop, channel } = await startAppWithBot());
   }, 60_000);
   afterAll(() => stop?.());
 
