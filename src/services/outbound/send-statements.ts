@@ -68,7 +68,7 @@ export interface Acceptance {
 export interface Accepted {
   /** When the message left QUEUED here, the time of its logged event; null when a status webhook got there first. */
   loggedAt: Date | null;
-  /** Statuses arrived for this wamid before it was known: apply them now. */
+  /** The message took this wamid, and statuses arrived for it before it was known: apply them now. */
   parked: boolean;
 }
 
@@ -130,8 +130,8 @@ async function accept(em: EntityManager, acceptances: Acceptance[]): Promise<Acc
        order by v.position
        returning (data->>'messageId')::uuid as message_id, created_at)
      select v.position, logged.created_at as logged_at,
-       exists (select 1 from message_status_update u where u.wamid = v.wamid and u.applied_at is null) as parked
-     from v left join logged on logged.message_id = v.id`,
+       accepted.id is not null and exists (select 1 from message_status_update u where u.wamid = v.wamid and u.applied_at is null) as parked
+     from v left join accepted on accepted.id = v.id left join logged on logged.message_id = v.id`,
     jsonRowsValues(
       position(acceptances).map(({ index, item }) => ({
         position: index,
