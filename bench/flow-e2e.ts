@@ -30,7 +30,7 @@
  * and the commits per message.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
 import { signBody } from '../src/meta/webhook-signature';
-import { startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
 
@@ -130,45 +130,15 @@ async function graphql<T = any>(url: string, token: string, query: string, varia
 // ---------------------------------------------------------------------------------------------
 // CPU accounting: where the time goes
 
-/** utime + stime of a process in seconds (USER_HZ = 100), NaN when it is gone. */
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/**
- * CPU seconds of every process whose command name is `name` (postgres backends, redis-server);
- * with `parent`, only that process and its children (one PostgreSQL server among several).
- */
-function cpuByName(name: string, parent?: number): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent !== undefined && Number(entry) !== parent && ppid !== parent) continue;
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += cpuOf(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
-}
-
 interface CpuSnapshot {
   [label: string]: number;
 }
 
 function cpuSnapshot(processes: { label: string; app: AppProcess }[]): CpuSnapshot {
   const snapshot: CpuSnapshot = { 'bench (load + fake Graph API)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
-  for (const { label, app } of processes) snapshot[label] = cpuOf(app.process.pid!);
-  snapshot.postgres = cpuByName('postgres', privatePg?.pid());
-  snapshot['redis-server'] = cpuByName('redis-server');
+  for (const { label, app } of processes) snapshot[label] = cpuSeconds(app.process.pid!);
+  snapshot.postgres = privatePg ? processTreeCpuSeconds(privatePg.pid()) : cpuSecondsByName('postgres');
+  snapshot['redis-server'] = cpuSecondsByName('redis-server');
   return snapshot;
 }
 

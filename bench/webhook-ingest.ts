@@ -21,11 +21,11 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { signBody } from '../src/meta/webhook-signature';
-import { cpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { KeepAliveClient } from './lib/keep-alive-client';
 import { closedLoop, combine, openLoop, type LoadResult, type Send } from './lib/load';
 import { startPrivatePostgres } from './lib/private-postgres';
-import { rawInsertLatency, rawInsertRate } from './lib/raw-insert';
+import { rawInsertLatency, rawInsertRate, type RawInsertResult } from './lib/raw-insert';
 import { ms, perSecond } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -169,6 +169,32 @@ function webhookSender(url: string, channel: { phoneNumberId: string; wabaId: st
   return { send, client };
 }
 
+interface CpuUse {
+  api: number;
+  /** This process: the load generator, or the raw INSERT client. */
+  generator: number;
+  postgres: number;
+  redis: number;
+}
+
+/** Runs `phase` and adds the CPU seconds each process used meanwhile to `total`. */
+async function measureCpu<T>(total: CpuUse, apiPid: number, postgresPid: number | undefined, phase: () => Promise<T>): Promise<T> {
+  const snapshot = (): CpuUse => {
+    const own = process.cpuUsage();
+    return {
+      api: cpuSeconds(apiPid),
+      generator: (own.user + own.system) / 1e6,
+      postgres: postgresPid === undefined ? cpuSecondsByName('postgres') : processTreeCpuSeconds(postgresPid),
+      redis: cpuSecondsByName('redis-server'),
+    };
+  };
+  const before = snapshot();
+  const result = await phase();
+  const after = snapshot();
+  for (const key of Object.keys(total) as (keyof CpuUse)[]) total[key] += after[key] - before[key];
+  return result;
+}
+
 function report(label: string, result: LoadResult) {
   const failed = Object.entries(result.failures).map(([status, count]) => `${status} x${count}`).join(', ');
   console.log(
@@ -227,30 +253,32 @@ async function main() {
     );
 
     const ingestRounds: LoadResult[] = [];
-    const cpu = { api: 0, generator: 0 };
-    const rawRounds: number[] = [];
+    const ingestCpu: CpuUse = { api: 0, generator: 0, postgres: 0, redis: 0 };
+    const rawRounds: RawInsertResult[] = [];
+    const rawCpu: CpuUse = { api: 0, generator: 0, postgres: 0, redis: 0 };
     const roundMs = DURATION_MS / ROUNDS;
     for (let round = 0; round < ROUNDS; round++) {
       const warmup = round === 0 ? WARMUP_MS : SETTLE_MS;
-      const cpuBefore = { api: cpuSeconds(api.process.pid!), generator: process.cpuUsage() };
-      ingestRounds.push(await closedLoop(send, CONCURRENCY, roundMs, warmup));
-      const generator = process.cpuUsage(cpuBefore.generator);
-      cpu.api += cpuSeconds(api.process.pid!) - cpuBefore.api;
-      cpu.generator += (generator.user + generator.system) / 1e6;
-      rawRounds.push(await rawInsertRate(databaseUrl, CONCURRENCY, roundMs, SETTLE_MS));
+      ingestRounds.push(await measureCpu(ingestCpu, api.process.pid!, privatePg?.pid(), () => closedLoop(send, CONCURRENCY, roundMs, warmup)));
+      rawRounds.push(await measureCpu(rawCpu, api.process.pid!, privatePg?.pid(), () => rawInsertRate(databaseUrl, CONCURRENCY, roundMs, SETTLE_MS)));
       if (ROUNDS > 1) {
         report(`  round ${round + 1}: ingest`, ingestRounds[round]!);
-        console.log(`  ${`  round ${round + 1}: raw INSERT`.padEnd(34)} ${perSecond(rawRounds[round]!).padStart(9)}`);
+        console.log(`  ${`  round ${round + 1}: raw INSERT`.padEnd(34)} ${perSecond(rawRounds[round]!.perSecond).padStart(9)}`);
       }
     }
     const ingest = combine(ingestRounds);
-    const raw = rawRounds.reduce((sum, rate) => sum + rate, 0) / ROUNDS;
+    const raw = rawRounds.reduce((sum, round) => sum + round.perSecond, 0) / ROUNDS;
     report(`ingest, ${CONCURRENCY} concurrent`, ingest);
     console.log(`  ${`raw INSERT, ${CONCURRENCY} connections`.padEnd(34)} ${perSecond(raw).padStart(9)}`);
     console.log(`  ${'ingest / raw'.padEnd(34)} ${(ingest.okPerSecond / raw).toFixed(2).padStart(9)}x   (target >= 1.00)`);
     // CPU time per request does not depend on how busy the machine is, unlike the rates.
-    const perRequest = (seconds: number) => `${Math.round((seconds / ingest.answered) * 1e6)} µs`;
-    console.log(`  ${'CPU per delivery'.padEnd(34)} api ${perRequest(cpu.api)}, load generator ${perRequest(cpu.generator)}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+    const per = (seconds: number, count: number) => `${Math.round((seconds / count) * 1e6)} µs`;
+    const inserted = rawRounds.reduce((sum, round) => sum + round.inserted, 0);
+    const pg = privatePg ? 'PostgreSQL' : 'PostgreSQL (and its other clients)';
+    console.log(
+      `  ${'CPU per delivery'.padEnd(34)} api ${per(ingestCpu.api, ingest.answered)}, ${pg} ${per(ingestCpu.postgres, ingest.answered)}, Redis ${per(ingestCpu.redis, ingest.answered)}, load generator ${per(ingestCpu.generator, ingest.answered)}`,
+    );
+    console.log(`  ${'CPU per raw INSERT'.padEnd(34)} ${pg} ${per(rawCpu.postgres, inserted)}, client ${per(rawCpu.generator, inserted)}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 
     const half = await openLoop(send, raw / 2, DURATION_MS, WARMUP_MS);
     report(`ingest at half raw (${Math.round(raw / 2)}/s)`, half);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -12,15 +12,62 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function statFields(pid: number): string[] {
+  // Everything after the command name, which may itself hold spaces and parentheses.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = statFields(pid);
     // utime and stime are fields 14 and 15 of stat(5); index 11 and 12 after the command name.
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
+}
+
+function processIds(): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+}
+
+/**
+ * CPU seconds of a server and all its children, including the children that have already exited
+ * (PostgreSQL's postmaster reaps its backends, so their time is in its cutime and cstime): a
+ * benchmark's connections come and go within a phase.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  let total = 0;
+  try {
+    const fields = statFields(rootPid);
+    total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+  for (const pid of processIds()) {
+    try {
+      if (Number(statFields(pid)[1]) === rootPid) total += cpuSeconds(pid);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU seconds of every live process whose command name is `name` (redis-server). */
+export function cpuSecondsByName(name: string): number {
+  let total = 0;
+  for (const pid of processIds()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += cpuSeconds(pid);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 export async function freePort(): Promise<number> {

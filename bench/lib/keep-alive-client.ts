@@ -29,6 +29,8 @@ class Connection {
 
   send(request: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
+      // Closed while idle (the server's keep-alive timeout): a write would never be answered.
+      if (this.broken) return reject(Object.assign(new Error('connection closed while idle'), { code: 'ECONNRESET' }));
       this.waiting = { resolve, reject };
       this.socket.write(request);
     });
@@ -86,7 +88,13 @@ export class KeepAliveClient {
   }
 
   private take(): Promise<Connection> {
-    const connection = this.idle.pop();
+    let connection = this.idle.pop();
+    // The server closes connections left idle past its keep-alive timeout.
+    while (connection?.broken) {
+      connection.close();
+      this.open -= 1;
+      connection = this.idle.pop();
+    }
     if (connection) return Promise.resolve(connection);
     if (this.open < this.maxSockets) {
       this.open += 1;

@@ -34,17 +34,25 @@ async function cleanUp(setup: Client, clients: Client[]): Promise<void> {
  * The baseline: what PostgreSQL itself does at `concurrency` connections, each committing one
  * ~1.4 KB row per transaction (uuid key, unique wamid, jsonb payload, the shape of an inbox row).
  */
-export async function rawInsertRate(databaseUrl: string, concurrency: number, durationMs: number, warmupMs: number): Promise<number> {
+export interface RawInsertResult {
+  perSecond: number;
+  /** Rows inserted in all, warm-up included (for CPU per row). */
+  inserted: number;
+}
+
+export async function rawInsertRate(databaseUrl: string, concurrency: number, durationMs: number, warmupMs: number): Promise<RawInsertResult> {
   const { setup, clients } = await prepare(databaseUrl, concurrency);
   const start = Date.now();
   const measureFrom = start + warmupMs;
   const end = measureFrom + durationMs;
   let rows = 0;
+  let inserted = 0;
   try {
     await Promise.all(
       clients.map(async (client) => {
         while (Date.now() < end) {
           await client.query(INSERT, [randomUUID(), `wamid.${randomUUID()}`, PAYLOAD]);
+          inserted += 1;
           const at = Date.now();
           if (at >= measureFrom && at <= end) rows += 1;
         }
@@ -53,7 +61,7 @@ export async function rawInsertRate(databaseUrl: string, concurrency: number, du
   } finally {
     await cleanUp(setup, clients);
   }
-  return rows / (durationMs / 1000);
+  return { perSecond: rows / (durationMs / 1000), inserted };
 }
 
 /**
