@@ -14,13 +14,16 @@ interface Pending {
 export const DEFAULT_DELIVERIES_PER_JOB = 50;
 
 /** Group commits in flight at once unless told otherwise. */
-export const DEFAULT_CONCURRENT_FLUSHES = 2;
+const DEFAULT_CONCURRENT_FLUSHES = 2;
 
 export interface DeliveryInboxOptions {
   /**
-   * Group commits in flight at once (default DEFAULT_CONCURRENT_FLUSHES). While one INSERT waits
-   * for its commit, the next batch forms and starts instead of waiting behind it; PostgreSQL
-   * flushes both to disk together.
+   * Group commits in flight at once (default DEFAULT_CONCURRENT_FLUSHES). The first takes whatever
+   * waits; another starts only with a full batch (maxBatchRows), in a burst that one flush at a
+   * time would fall behind. Starting it with less would split the deliveries that arrive during a
+   * commit into more, smaller commits: on the 2-core machine that cost about 10% of ingest
+   * (bench:webhook, 4.8 instead of 6 deliveries per commit), and a commit is fast enough that waiting
+   * for it costs little latency.
    */
   maxConcurrentFlushes?: number;
   /** Rows in one INSERT (default 200). */
@@ -104,7 +107,9 @@ export class DeliveryInbox {
   };
 
   private startFlushes(): void {
-    while (this.waiting.length && this.flushing < this.maxConcurrentFlushes) void this.flush(this.takeBatch());
+    while (this.waiting.length && (this.flushing === 0 || (this.flushing < this.maxConcurrentFlushes && this.waiting.length >= this.maxBatchRows))) {
+      void this.flush(this.takeBatch());
+    }
   }
 
   private takeBatch(): Pending[] {

@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { gql } from 'graphql-request';
 import { Client } from 'pg';
 import { systemEm } from '../../src/db/entity-manager';
-import { DEFAULT_CONCURRENT_FLUSHES, DeliveryInbox } from '../../src/services/delivery-inbox';
+import { DeliveryInbox } from '../../src/services/delivery-inbox';
 import { sweepDeliveries } from '../../src/services/inbound/delivery-maintenance.service';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { channelInput, createOrganization, type TestOrganization } from '../helpers/fixtures';
@@ -112,23 +112,21 @@ describe('webhook ingest: group commits', () => {
   const deliveriesOf = (job: Job) => [job.data.deliveryId as string, ...((job.data.batchedWith as string[] | undefined) ?? [])];
 
   /**
-   * Six deliveries into `inbox` while the inbox table is locked: one at a time until every
-   * group-commit slot holds an INSERT waiting on the lock, then the other four at once, which share
-   * the next INSERT. Resolves with the delivery ids once all have been answered.
+   * Deliveries into `inbox` while the inbox table is locked: the first alone, whose INSERT then
+   * waits on the lock, and the others at once, which wait in the inbox and share the next INSERT.
+   * Resolves with the delivery ids once all have been answered.
    */
   async function acceptBehindTheLock(inbox: DeliveryInbox, wamids: string[]): Promise<string[]> {
     const release = await lockInbox();
     const accepted: Promise<string>[] = [];
     const accept = (i: number) => inbox.accept(JSON.stringify(textMessage(channel, `55119999902${i}0`, `batched ${i}`, { id: wamids[i] })));
     try {
-      for (let slot = 1; slot <= DEFAULT_CONCURRENT_FLUSHES; slot++) {
-        accepted.push(accept(slot - 1));
-        await waitFor(async () => (await insertsWaiting()) === slot, { what: `${slot} group commit(s) to wait on the lock` });
-      }
-      for (let i = DEFAULT_CONCURRENT_FLUSHES; i < wamids.length; i++) accepted.push(accept(i));
+      accepted.push(accept(0));
+      await waitFor(async () => (await insertsWaiting()) === 1, { what: 'the first group commit to wait on the lock' });
+      for (let i = 1; i < wamids.length; i++) accepted.push(accept(i));
       // The inbox starts flushes on the next turn of the event loop, before this callback runs.
       await new Promise((resolve) => setImmediate(resolve));
-      expect(await insertsWaiting()).toBe(DEFAULT_CONCURRENT_FLUSHES);
+      expect(await insertsWaiting()).toBe(1);
     } finally {
       await release();
     }
@@ -164,10 +162,45 @@ describe('webhook ingest: group commits', () => {
 
     const jobs = await jobsOf(deliveryIds);
     expect(jobs.flatMap(deliveriesOf).sort()).toEqual([...deliveryIds].sort());
-    // The four that waited for a slot shared one INSERT, so they share a job.
-    expect(jobs.length).toBeLessThanOrEqual(DEFAULT_CONCURRENT_FLUSHES + 1);
-    expect(Math.max(...jobs.map((job) => deliveriesOf(job).length))).toBeGreaterThanOrEqual(wamids.length - DEFAULT_CONCURRENT_FLUSHES);
+    // The five that waited behind the first INSERT shared the next one, so they share a job.
+    expect(jobs.length).toBeLessThanOrEqual(2);
+    expect(Math.max(...jobs.map((job) => deliveriesOf(job).length))).toBeGreaterThanOrEqual(wamids.length - 1);
     for (const job of jobs) expect(job.id).toBe(job.data.deliveryId);
+    await expectAllProcessed(deliveryIds, wamids);
+  });
+
+  it('starts a second group commit while one is in flight only with a full batch, and answers every delivery once its row committed', async () => {
+    const inbox = new DeliveryInbox(app.orm, app.queues, app.log, { maxBatchRows: 3, maxConcurrentFlushes: 2 });
+    const wamids = Array.from({ length: 8 }, () => wamid());
+    const answered: string[] = [];
+    const accept = (i: number) =>
+      inbox.accept(JSON.stringify(textMessage(channel, `55119999903${i}0`, `full batch ${i}`, { id: wamids[i] }))).then((id) => {
+        answered.push(id);
+        return id;
+      });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const release = await lockInbox();
+    const accepted: Promise<string>[] = [];
+    try {
+      accepted.push(accept(0));
+      await waitFor(async () => (await insertsWaiting()) === 1, { what: 'the first group commit to wait on the lock' });
+      // Two more are not a full batch: they wait in the inbox rather than start a commit of their own.
+      accepted.push(accept(1), accept(2));
+      await settle();
+      expect(await insertsWaiting()).toBe(1);
+      // The third makes a full batch, which starts the second commit; the rest wait for a free one.
+      accepted.push(...[3, 4, 5, 6, 7].map(accept));
+      await waitFor(async () => (await insertsWaiting()) === 2, { what: 'a second group commit to wait on the lock' });
+      await settle();
+      expect(await insertsWaiting()).toBe(2);
+      expect(answered).toEqual([]);
+    } finally {
+      await release();
+    }
+    const deliveryIds = await Promise.all(accepted);
+    const { rows } = await db.query('select count(distinct received_at)::int as commits from webhook_delivery where id = any($1::uuid[])', [deliveryIds]);
+    // 1, then 3 (the full batch), then the remaining 4 in batches of at most 3.
+    expect(rows[0].commits).toBe(4);
     await expectAllProcessed(deliveryIds, wamids);
   });
 
