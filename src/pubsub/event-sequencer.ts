@@ -1,7 +1,7 @@
 import type IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import type { EntityManager } from '../db/entity-manager';
-import { sql, type SqlClient, type SqlConnection } from '../db/sql';
+import { sql, statementName, type SqlClient, type SqlConnection } from '../db/sql';
 import { organizationTopic, type DomainEvent } from './domain-event';
 
 /** Events given their seq by one statement; a backlog is taken in several. */
@@ -229,7 +229,7 @@ export class EventSequencer {
 const bySeq = (a: SequencedRow, b: SequencedRow) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1);
 
 async function query<Row>(connection: SqlConnection, text: string, values: unknown[]): Promise<Row[]> {
-  return (await connection.query({ text, values })).rows as Row[];
+  return (await connection.query({ name: statementName(text), text, values })).rows as Row[];
 }
 
 const toEvent = (row: SequencedRow): DomainEvent => ({

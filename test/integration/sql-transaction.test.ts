@@ -1,6 +1,6 @@
 import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { systemEm } from '../../src/db/entity-manager';
-import { sql } from '../../src/db/sql';
+import { sql, statementName } from '../../src/db/sql';
 import { sqlTransaction } from '../../src/db/sql-transaction';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -47,5 +47,18 @@ describe('sqlTransaction', () => {
     for (const error of await Promise.all(failing)) expect(error).toBeInstanceOf(DriverException);
     const fine = await Promise.all(Array.from({ length: 12 }, (_, i) => sqlTransaction(em(), (tx) => sql(tx, 'select ?::int as i', [i]))));
     expect(fine.map((rows) => rows[0]!.i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('prepares a statement once per connection and binds it on later calls, also after a call of it failed', async () => {
+    const text = 'select ?::int / ?::int as quotient';
+    const prepared = await sqlTransaction(em(), async (tx) => {
+      expect((await sql<{ quotient: number }>(tx, text, [6, 3]))[0]!.quotient).toBe(2);
+      expect((await sql<{ quotient: number }>(tx, text, [9, 3]))[0]!.quotient).toBe(3);
+      return sql<{ name: string; statement: string }>(tx, 'select name, statement from pg_prepared_statements where statement like ?', ['select $1::int / $2::int%']);
+    });
+    expect(prepared).toEqual([{ name: statementName('select $1::int / $2::int as quotient'), statement: 'select $1::int / $2::int as quotient' }]);
+
+    await expect(sqlTransaction(em(), (tx) => sql(tx, text, [1, 0]))).rejects.toThrow(/division by zero/);
+    expect((await sqlTransaction(em(), (tx) => sql<{ quotient: number }>(tx, text, [8, 2])))[0]!.quotient).toBe(4);
   });
 });
