@@ -12,9 +12,10 @@ export interface SqlConnection {
 }
 
 /**
- * Distinct statement texts that get a name of their own. The texts are static but for lists
- * expanded to their length, so a few hundred cover them all; past the bound a statement is sent
- * unnamed, so no input can make a connection hold statements without end.
+ * Distinct statement texts that get a name of their own. A text with a list expanded to its length
+ * (`in (?)`) is never named, since it varies with the list; the others are static, so a few hundred
+ * cover them all. Past the bound a statement is sent unnamed: no input can make a connection hold
+ * statements without end.
  */
 const MAX_NAMED_STATEMENTS = 300;
 const statementNames = new Map<string, string>();
@@ -48,11 +49,12 @@ export function statementName(text: string): string | undefined {
 export async function sql<Row = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[] = []): Promise<Row[]> {
   const [expandedText, values] = expandLists(text, params);
   const statement = positional(expandedText);
+  const name = expandedText === text ? statementName(statement) : undefined;
   const transaction = em.getTransactionContext<Knex.Transaction>();
   const client = (transaction ?? em.getKnex()).client as unknown as SqlClient;
   const connection = await client.acquireConnection();
   try {
-    const result = await connection.query({ name: statementName(statement), text: statement, values });
+    const result = await connection.query({ name, text: statement, values });
     return result.rows as Row[];
   } catch (error) {
     if (error instanceof Error) error.message = `${statement} - ${error.message}`;

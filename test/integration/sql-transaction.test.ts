@@ -58,6 +58,13 @@ describe('sqlTransaction', () => {
     });
     expect(prepared).toEqual([{ name: statementName('select $1::int / $2::int as quotient'), statement: 'select $1::int / $2::int as quotient' }]);
 
+    // A list expanded to its length makes a text per length: sent unnamed, never prepared.
+    const listed = await sqlTransaction(em(), async (tx) => {
+      await sql(tx, 'select count(*) as n from sql_transaction_probe where name in (?)', [['a', 'b', 'c']]);
+      return sql(tx, 'select name from pg_prepared_statements where statement like ?', ['%from sql_transaction_probe where name in%']);
+    });
+    expect(listed).toEqual([]);
+
     await expect(sqlTransaction(em(), (tx) => sql(tx, text, [1, 0]))).rejects.toThrow(/division by zero/);
     expect((await sqlTransaction(em(), (tx) => sql<{ quotient: number }>(tx, text, [8, 2])))[0]!.quotient).toBe(4);
   });

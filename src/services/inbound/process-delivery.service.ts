@@ -2,6 +2,7 @@ import { DriverException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
+import { arrayLiteral } from '../../db/pg-array';
 import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { sqlTransaction } from '../../db/sql-transaction';
 import type { Orm } from '../../db/orm';
@@ -112,7 +113,7 @@ type ItemWork = (tx: EntityManager) => Promise<DomainEvent[] | void>;
  */
 export async function processDeliveries(deps: InboundDeps, ids: string[], options: { replay?: boolean } = {}): Promise<DeliveryOutcome[]> {
   const em = systemEm(deps.orm);
-  const rows = await sql<DeliveryRow>(em, `select id, status, raw_body from webhook_delivery where id in (?)`, [ids]);
+  const rows = await sql<DeliveryRow>(em, `select id, status, raw_body from webhook_delivery where id = any(?::uuid[])`, [arrayLiteral(ids)]);
   const stored = new Map(rows.map((row) => [row.id, row]));
   const channels = new Map<string, Promise<InboundChannel | null>>();
   const channelFor = (phoneNumberId: string) => {

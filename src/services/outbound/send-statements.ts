@@ -1,6 +1,7 @@
 import type { SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
 import type { Orm } from '../../db/orm';
+import { arrayLiteral } from '../../db/pg-array';
 import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { StatementBatcher } from '../../db/statement-batcher';
 import type { MessageStatus } from '../../domain/message-status';
@@ -86,8 +87,8 @@ async function loadOutgoing(em: EntityManager, ids: string[]): Promise<(Outgoing
      join channel ch on ch.id = m.channel_id
      join conversation cv on cv.id = m.conversation_id
      join contact ct on ct.id = cv.contact_id
-     where m.id in (?)`,
-    [ids],
+     where m.id = any(?::uuid[])`,
+    [arrayLiteral(ids)],
   );
   const byId = new Map(rows.map((row) => [row.id, outgoingOf(row)]));
   return ids.map((id) => byId.get(id) ?? null);

@@ -2,7 +2,7 @@ import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
 import { isUuid } from '../../../db/find-by-id';
 import type { ConversationFactsBuilder } from '../rollup-builder';
-import { arrayLiteral } from './pg-array';
+import { arrayLiteral } from '../../../db/pg-array';
 import { deriveEpisodes, episodeDurations, type AgentEpisode, type EpisodeEvent, type EpisodeEventType } from './agent-episodes';
 
 interface EventRow {

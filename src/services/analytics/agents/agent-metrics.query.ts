@@ -1,7 +1,7 @@
 import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
 import type { AnalyticsRange } from '../analytics-range';
-import { arrayLiteral } from './pg-array';
+import { arrayLiteral } from '../../../db/pg-array';
 import type { BusinessClock } from './business-hours';
 
 /** One group of episodes: an agent's (agent_id set), the unattributed ones (agent_id null), or all (is_total). */

@@ -4,7 +4,7 @@ import { pageSize, type Page, type PageArgs } from '../../../db/paginate';
 import { badInput, notFound } from '../../../domain/errors';
 import type { MemberScope } from '../../scope';
 import { isUuid } from '../../../db/find-by-id';
-import { arrayLiteral } from '../agents/pg-array';
+import { arrayLiteral } from '../../../db/pg-array';
 import { idsToResolve, transcriptEntry, type TranscriptEntry, type TranscriptPeople, type TranscriptRow } from './transcript-entry';
 
 const MAX_EVENT_ID = (1n << 63n) - 1n;
