@@ -2,8 +2,6 @@ import { DriverException } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { DeliveryStatus, type WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
-import { arrayLiteral } from '../../db/pg-array';
-import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { sqlTransaction } from '../../db/sql-transaction';
 import type { Orm } from '../../db/orm';
 import {
@@ -20,6 +18,7 @@ import type { DomainEvent } from '../../pubsub/domain-event';
 import type { EventBus } from '../../pubsub/event-bus';
 import type { JobQueues } from '../../jobs/job-queues';
 import { applyChannelChange, applyTemplateChange } from './business-events.service';
+import { deliveryStatementsFor } from './delivery-statements';
 import { checkInboundMessage, type InboundChannel } from './inbound-message.service';
 import { InboundMessageCommitter } from './message-committer';
 import { recordStatus, validateStatus, type ValidStatus } from './message-status.service';
@@ -77,12 +76,6 @@ const DELIVERIES_AT_ONCE = 4;
 /** What became of one delivery of a batch: its summary, or the error that will make the job retry it. */
 export type DeliveryOutcome = { id: string; summary: ProcessSummary } | { id: string; summary?: undefined; error: unknown };
 
-interface DeliveryRow {
-  id: string;
-  status: DeliveryStatus;
-  raw_body: string;
-}
-
 /** One delivery while its batch is processed. */
 interface Walk {
   id: string;
@@ -112,13 +105,13 @@ type ItemWork = (tx: EntityManager) => Promise<DomainEvent[] | void>;
  * succeeds or fails on its own.
  */
 export async function processDeliveries(deps: InboundDeps, ids: string[], options: { replay?: boolean } = {}): Promise<DeliveryOutcome[]> {
-  const em = systemEm(deps.orm);
-  const rows = await sql<DeliveryRow>(em, `select id, status, raw_body from webhook_delivery where id = any(?::uuid[])`, [arrayLiteral(ids)]);
-  const stored = new Map(rows.map((row) => [row.id, row]));
+  const statements = deliveryStatementsFor(deps.orm);
+  const rows = await Promise.all(ids.map((id) => statements.load(id)));
+  const stored = new Map(rows.filter((row) => row !== null).map((row) => [row.id, row]));
   const channels = new Map<string, Promise<InboundChannel | null>>();
   const channelFor = (phoneNumberId: string) => {
     let channel = channels.get(phoneNumberId);
-    if (!channel) channels.set(phoneNumberId, (channel = findChannel(em, phoneNumberId)));
+    if (!channel) channels.set(phoneNumberId, (channel = statements.channel(phoneNumberId)));
     return channel;
   };
 
@@ -148,21 +141,9 @@ export async function processDeliveries(deps: InboundDeps, ids: string[], option
   await applyStatuses(deps, statuses.flat().filter((pending) => !pending.walk.error));
 
   const done = walks.filter((walk) => !walk.error && !walk.untouched);
-  if (done.length) {
-    await sql(
-      em,
-      `update webhook_delivery d set status = 'PROCESSED', processed_at = now(), attempts = d.attempts + 1, last_error = null, issues = v.issues
-       from ${jsonRows('id uuid, issues jsonb')} as v where d.id = v.id`,
-      jsonRowsValues(done.map((walk) => ({ id: walk.id, issues: walk.summary.issues.length ? walk.summary.issues : null }))),
-    );
-    for (const walk of done) walk.summary.status = DeliveryStatus.PROCESSED;
-  }
+  await Promise.all(done.map((walk) => statements.markProcessed({ id: walk.id, issues: walk.summary.issues.length ? walk.summary.issues : null })));
+  for (const walk of done) walk.summary.status = DeliveryStatus.PROCESSED;
   return walks.map((walk) => (walk.error ? { id: walk.id, error: walk.error } : { id: walk.id, summary: walk.summary }));
-}
-
-async function findChannel(em: EntityManager, phoneNumberId: string): Promise<InboundChannel | null> {
-  const [row] = await sql<{ id: string; organization_id: string }>(em, `select id, organization_id from channel where phone_number_id = ?`, [phoneNumberId]);
-  return row ? { id: row.id, organization: { id: row.organization_id } } : null;
 }
 
 /**

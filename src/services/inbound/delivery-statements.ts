@@ -1,0 +1,87 @@
+import type { DeliveryStatus, WebhookDelivery } from '../../entities/webhook-delivery.entity';
+import { systemEm, type EntityManager } from '../../db/entity-manager';
+import type { Orm } from '../../db/orm';
+import { arrayLiteral } from '../../db/pg-array';
+import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
+import { StatementBatcher } from '../../db/statement-batcher';
+import type { InboundChannel } from './inbound-message.service';
+
+export interface StoredDelivery {
+  id: string;
+  status: DeliveryStatus;
+  raw_body: string;
+}
+
+/** A delivery walked without an error, to mark PROCESSED with what was noted about its items. */
+export interface ProcessedDelivery {
+  id: string;
+  issues: NonNullable<WebhookDelivery['issues']> | null;
+}
+
+async function loadDeliveries(em: EntityManager, ids: string[]): Promise<(StoredDelivery | null)[]> {
+  const rows = await sql<StoredDelivery>(em, 'select id, status, raw_body from webhook_delivery where id = any(?::uuid[])', [arrayLiteral(ids)]);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+async function findChannels(em: EntityManager, phoneNumberIds: string[]): Promise<(InboundChannel | null)[]> {
+  const rows = await sql<{ id: string; organization_id: string; phone_number_id: string }>(
+    em,
+    'select id, organization_id, phone_number_id from channel where phone_number_id = any(?::text[])',
+    [arrayLiteral(phoneNumberIds)],
+  );
+  const byNumber = new Map(rows.map((row) => [row.phone_number_id, { id: row.id, organization: { id: row.organization_id } }]));
+  return phoneNumberIds.map((phoneNumberId) => byNumber.get(phoneNumberId) ?? null);
+}
+
+async function markProcessed(em: EntityManager, deliveries: ProcessedDelivery[]): Promise<void[]> {
+  await sql(
+    em,
+    `update webhook_delivery d set status = 'PROCESSED', processed_at = now(), attempts = d.attempts + 1, last_error = null, issues = v.issues
+     from ${jsonRows('id uuid, issues jsonb')} as v where d.id = v.id`,
+    jsonRowsValues(deliveries),
+  );
+  return deliveries.map(() => undefined);
+}
+
+/**
+ * The webhook worker's statements per delivery job (read its deliveries, find their channels, mark
+ * them processed), each shared by the jobs that run at the same moment (StatementBatcher). A job
+ * holds a few deliveries, and alone each statement cost a round trip to PostgreSQL whatever it
+ * carried: under load they were a third of the worker's statements.
+ */
+export class DeliveryStatements {
+  private readonly loads: StatementBatcher<string, StoredDelivery | null>;
+  private readonly channels: StatementBatcher<string, InboundChannel | null>;
+  private readonly processed: StatementBatcher<ProcessedDelivery, void>;
+
+  constructor(orm: Orm) {
+    const em = systemEm(orm);
+    this.loads = new StatementBatcher((ids) => loadDeliveries(em, ids));
+    this.channels = new StatementBatcher((numbers) => findChannels(em, numbers));
+    this.processed = new StatementBatcher((deliveries) => markProcessed(em, deliveries));
+  }
+
+  /** The stored delivery, or null when there is none with this id. */
+  load(id: string): Promise<StoredDelivery | null> {
+    return this.loads.submit(id);
+  }
+
+  /** The channel Meta's phone number id belongs to, or null when it is not ours. */
+  channel(phoneNumberId: string): Promise<InboundChannel | null> {
+    return this.channels.submit(phoneNumberId);
+  }
+
+  markProcessed(delivery: ProcessedDelivery): Promise<void> {
+    return this.processed.submit(delivery);
+  }
+}
+
+const perOrm = new WeakMap<Orm, DeliveryStatements>();
+
+/** The process's delivery statements for this database (one set per ORM, so tests with several apps stay apart). */
+export function deliveryStatementsFor(orm: Orm): DeliveryStatements {
+  let statements = perOrm.get(orm);
+  if (!statements) perOrm.set(orm, (statements = new DeliveryStatements(orm)));
+  return statements;
+}
