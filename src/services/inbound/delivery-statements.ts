@@ -1,6 +1,6 @@
 import type { DeliveryStatus, WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
-import type { Orm } from '../../db/orm';
+import { perOrm, type Orm } from '../../db/orm';
 import { arrayLiteral } from '../../db/pg-array';
 import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { StatementBatcher } from '../../db/statement-batcher';
@@ -77,11 +77,5 @@ export class DeliveryStatements {
   }
 }
 
-const perOrm = new WeakMap<Orm, DeliveryStatements>();
-
-/** The process's delivery statements for this database (one set per ORM, so tests with several apps stay apart). */
-export function deliveryStatementsFor(orm: Orm): DeliveryStatements {
-  let statements = perOrm.get(orm);
-  if (!statements) perOrm.set(orm, (statements = new DeliveryStatements(orm)));
-  return statements;
-}
+/** The process's delivery statements for this database. */
+export const deliveryStatementsFor = perOrm((orm) => new DeliveryStatements(orm));

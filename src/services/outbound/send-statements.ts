@@ -1,6 +1,6 @@
 import type { SendState } from '../../entities/message.entity';
 import { systemEm, type EntityManager } from '../../db/entity-manager';
-import type { Orm } from '../../db/orm';
+import { perOrm, type Orm } from '../../db/orm';
 import { arrayLiteral } from '../../db/pg-array';
 import { jsonRows, jsonRowsValues, sql } from '../../db/sql';
 import { StatementBatcher } from '../../db/statement-batcher';
@@ -181,11 +181,5 @@ export class SendStatements {
   }
 }
 
-const perOrm = new WeakMap<Orm, SendStatements>();
-
-/** The process's send statements for this database (one set per ORM, so tests with several apps stay apart). */
-export function sendStatementsFor(orm: Orm): SendStatements {
-  let statements = perOrm.get(orm);
-  if (!statements) perOrm.set(orm, (statements = new SendStatements(orm)));
-  return statements;
-}
+/** The process's send statements for this database. */
+export const sendStatementsFor = perOrm((orm) => new SendStatements(orm));
