@@ -48,7 +48,10 @@ export function processTreeCpuSeconds(rootPid: number): number {
   }
   for (const pid of processIds()) {
     try {
-      if (Number(statFields(pid)[1]) === rootPid) total += cpuSeconds(pid);
+      if (Number(statFields(pid)[1]) !== rootPid) continue;
+      const own = cpuSeconds(pid);
+      // NaN: the process ended meanwhile, and its time is now in the root's cutime.
+      if (!Number.isNaN(own)) total += own;
     } catch {
       // the process ended meanwhile
     }
@@ -62,7 +65,8 @@ export function cpuSecondsByName(name: string): number {
   for (const pid of processIds()) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name) total += cpuSeconds(pid);
+      const own = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name ? cpuSeconds(pid) : 0;
+      if (!Number.isNaN(own)) total += own;
     } catch {
       // the process ended meanwhile
     }
