@@ -31,17 +31,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
-import { signBody } from '../src/meta/webhook-signature';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
+import { WebhookPoster } from './lib/webhook-poster';
 
 const { values: args } = parseArgs({
   options: {
@@ -245,7 +244,7 @@ async function main() {
   };
   const processes: { label: string; app: AppProcess }[] = [];
   const db = new Client({ connectionString: databaseUrl(databaseName) });
-  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  const posters: WebhookPoster[] = [];
   try {
     processes.push({ label: 'api', app: await startAppProcess({ ...env, ROLE: 'api' }, logFile) });
     for (let i = 1; i <= WORKERS; i++) processes.push({ label: `worker ${i}`, app: await startAppProcess({ ...env, ROLE: 'worker' }, logFile) });
@@ -279,23 +278,15 @@ async function main() {
       if (k === 1) return { ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'sales', title: 'Sales' } } };
       return { ...base, type: 'text', text: { body: `customer${waId}@example.com` } };
     };
+    const poster = new WebhookPoster(api.url, SECRETS.META_APP_SECRET, 128);
+    posters.push(poster);
     const post = (waId: string, k: number) =>
-      new Promise<number>((resolve, reject) => {
-        const body = JSON.stringify({
+      poster.post(
+        JSON.stringify({
           object: 'whatsapp_business_account',
           entry: [{ id: wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata, contacts: [{ profile: { name: 'Bench' }, wa_id: waId }], messages: [step(waId, k)] } }] }],
-        });
-        const req = request(
-          `${api.url}/webhooks/meta`,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SECRETS.META_APP_SECRET) } },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+        }),
+      );
 
     const total = CUSTOMERS * MESSAGES;
     console.log(
@@ -427,7 +418,7 @@ async function main() {
     );
     if (args.statements) await printStatements(db, Number(args.statements), total);
   } finally {
-    agent.destroy();
+    for (const poster of posters) poster.close();
     await Promise.all(processes.map(({ app }) => app.stop().catch(() => undefined)));
     await fake.close().catch(() => undefined);
     await db.end().catch(() => undefined);

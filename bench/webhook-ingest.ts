@@ -20,9 +20,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
-import { signBody } from '../src/meta/webhook-signature';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
-import { KeepAliveClient } from './lib/keep-alive-client';
+import { WebhookPoster } from './lib/webhook-poster';
 import { closedLoop, combine, openLoop, type LoadResult, type Send } from './lib/load';
 import { startPrivatePostgres } from './lib/private-postgres';
 import { rawInsertLatency, rawInsertRate, type RawInsertResult } from './lib/raw-insert';
@@ -156,17 +155,11 @@ function deliveryFactory(channel: { phoneNumberId: string; wabaId: string }): (n
 }
 
 /** Keep-alive POSTs of fresh signed deliveries, at most `sockets` connections. */
-function webhookSender(url: string, channel: { phoneNumberId: string; wabaId: string }, sockets: number): { send: Send; client: KeepAliveClient } {
-  const { hostname, port } = new URL(url);
-  const client = new KeepAliveClient(hostname, Number(port), sockets);
+function webhookSender(url: string, channel: { phoneNumberId: string; wabaId: string }, sockets: number): { send: Send; poster: WebhookPoster } {
+  const poster = new WebhookPoster(url, SECRETS.META_APP_SECRET, sockets);
   const delivery = deliveryFactory(channel);
   let n = 0;
-  const send: Send = () => {
-    const body = delivery(n++);
-    const head = `POST /webhooks/meta HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Hub-Signature-256: ${signBody(body, SECRETS.META_APP_SECRET)}\r\n\r\n`;
-    return client.request(Buffer.from(head + body));
-  };
-  return { send, client };
+  return { send: () => poster.post(delivery(n++)), poster };
 }
 
 interface CpuUse {
@@ -246,7 +239,7 @@ async function main() {
     api = await startAppProcess({ ...env, ROLE: 'api' }, logFile, profile);
     await db.connect();
     const channel = await createChannel(api.url);
-    const { send, client } = webhookSender(api.url, channel, CONCURRENCY * 4);
+    const { send, poster } = webhookSender(api.url, channel, CONCURRENCY * 4);
     const setting = async (name: string) => (await db.query(`select current_setting('${name}') as value`)).rows[0].value as string;
     console.log(
       `  delivery size ${Buffer.byteLength(deliveryFactory(channel)(0))} bytes; ${args.pg} PostgreSQL ${await setting('server_version')}, fsync ${await setting('fsync')}, synchronous_commit ${await setting('synchronous_commit')}\n`,
@@ -285,7 +278,7 @@ async function main() {
     const rawHalf = await rawInsertLatency(databaseUrl, CONCURRENCY, raw / 2, DURATION_MS, SETTLE_MS);
     report(`raw INSERT at the same rate`, rawHalf);
     console.log(`  ${'p99 at half raw'.padEnd(34)} ${ms(half.latency.p99).padStart(9)}    (target < 25 ms; raw INSERT ${ms(rawHalf.latency.p99)})`);
-    client.close();
+    poster.close();
 
     const accepted = await count(db, 'select count(*)::int as n from webhook_delivery');
     // A group commit stamps its rows with its transaction's time, so distinct times count the commits.
