@@ -102,6 +102,7 @@ async function writeTogether(em: EntityManager, parts: { kind: Deferring; rows: 
     em,
     `with ${statements.map((statement, index) => `write_${index} as (${statement.text})`).join(',\n')} select now() as at`,
     statements.flatMap((statement) => statement.values),
+    { prepared: true },
   );
   const at = new Date(row!.at);
   for (const part of writing) part.kind.writtenOf(part.rows, at);

@@ -12,25 +12,30 @@ export interface SqlConnection {
 }
 
 /**
- * Distinct statement texts that get a name of their own. A text with a list expanded to its length
- * (`in (?)`) is never named, since it varies with the list; the others are static, so a few hundred
- * cover them all. Past the bound a statement is sent unnamed: no input can make a connection hold
- * statements without end.
+ * Distinct statement texts that get a name of their own. Only fixed texts are named (see
+ * `SqlOptions.prepared`), so a few dozen cover them all; past the bound a statement is sent
+ * unnamed: nothing can make a connection hold statements without end.
  */
 const MAX_NAMED_STATEMENTS = 300;
 const statementNames = new Map<string, string>();
 
-/**
- * The name a statement is prepared under on every connection. PostgreSQL then parses and analyses
- * it once per connection rather than on every call, and keeps choosing between a generic and a
- * custom plan as it sees fit (custom for our batch statements, whose best plan depends on the batch).
- * In bench:flow this took a sixth off PostgreSQL's CPU per message: its big batch statements were
- * spending more time in parse analysis and planning than the small ones in execution.
- */
+/** The name a statement is prepared under on every connection (undefined past the bound). */
 export function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
   if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) statementNames.set(text, (name = `sql-${statementNames.size + 1}`));
   return name;
+}
+
+export interface SqlOptions {
+  /**
+   * Prepare the statement once per connection, under a name, and only bind it afterwards: for the
+   * pipeline's batch statements, which PostgreSQL otherwise parsed and analysed on every call (in
+   * bench:flow, naming them took a sixth off PostgreSQL's CPU per message). Not for statements whose
+   * inputs vary widely in size: after five calls PostgreSQL may settle on a generic plan, and for
+   * the analytics rollups (ranges from a quarter hour to months) that made `rebuildRange` five times
+   * slower. A text with a list expanded to its length (`in (?)`) is never named.
+   */
+  prepared?: boolean;
 }
 
 /**
@@ -46,10 +51,10 @@ export function statementName(text: string): string | undefined {
  * hot path of every webhook. Errors still become MikroORM's typed exceptions, their message
  * starting with the statement as knex's did (without the values: they are customers' data).
  */
-export async function sql<Row = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[] = []): Promise<Row[]> {
+export async function sql<Row = Record<string, unknown>>(em: EntityManager, text: string, params: unknown[] = [], options: SqlOptions = {}): Promise<Row[]> {
   const [expandedText, values] = expandLists(text, params);
   const statement = positional(expandedText);
-  const name = expandedText === text ? statementName(statement) : undefined;
+  const name = options.prepared && expandedText === text ? statementName(statement) : undefined;
   const transaction = em.getTransactionContext<Knex.Transaction>();
   const client = (transaction ?? em.getKnex()).client as unknown as SqlClient;
   const connection = await client.acquireConnection();

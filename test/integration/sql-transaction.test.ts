@@ -49,23 +49,26 @@ describe('sqlTransaction', () => {
     expect(fine.map((rows) => rows[0]!.i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
 
-  it('prepares a statement once per connection and binds it on later calls, also after a call of it failed', async () => {
+  it('prepares a statement asked to be prepared once per connection and binds it on later calls, also after a call of it failed', async () => {
     const text = 'select ?::int / ?::int as quotient';
-    const prepared = await sqlTransaction(em(), async (tx) => {
-      expect((await sql<{ quotient: number }>(tx, text, [6, 3]))[0]!.quotient).toBe(2);
-      expect((await sql<{ quotient: number }>(tx, text, [9, 3]))[0]!.quotient).toBe(3);
+    const prepared = { prepared: true };
+    const statements = await sqlTransaction(em(), async (tx) => {
+      expect((await sql<{ quotient: number }>(tx, text, [6, 3], prepared))[0]!.quotient).toBe(2);
+      expect((await sql<{ quotient: number }>(tx, text, [9, 3], prepared))[0]!.quotient).toBe(3);
       return sql<{ name: string; statement: string }>(tx, 'select name, statement from pg_prepared_statements where statement like ?', ['select $1::int / $2::int%']);
     });
-    expect(prepared).toEqual([{ name: statementName('select $1::int / $2::int as quotient'), statement: 'select $1::int / $2::int as quotient' }]);
+    expect(statements).toEqual([{ name: statementName('select $1::int / $2::int as quotient'), statement: 'select $1::int / $2::int as quotient' }]);
 
-    // A list expanded to its length makes a text per length: sent unnamed, never prepared.
-    const listed = await sqlTransaction(em(), async (tx) => {
-      await sql(tx, 'select count(*) as n from sql_transaction_probe where name in (?)', [['a', 'b', 'c']]);
-      return sql(tx, 'select name from pg_prepared_statements where statement like ?', ['%from sql_transaction_probe where name in%']);
+    await expect(sqlTransaction(em(), (tx) => sql(tx, text, [1, 0], prepared))).rejects.toThrow(/division by zero/);
+    expect((await sqlTransaction(em(), (tx) => sql<{ quotient: number }>(tx, text, [8, 2], prepared)))[0]!.quotient).toBe(4);
+  });
+
+  it('prepares nothing unasked, nor a text with a list expanded to its length (it varies with the list)', async () => {
+    const found = await sqlTransaction(em(), async (tx) => {
+      await sql(tx, 'select count(*) as n from sql_transaction_probe where name = ?', ['unasked']);
+      await sql(tx, 'select count(*) as n from sql_transaction_probe where name in (?)', [['a', 'b', 'c']], { prepared: true });
+      return sql(tx, 'select statement from pg_prepared_statements where statement like ?', ['%from sql_transaction_probe where name%']);
     });
-    expect(listed).toEqual([]);
-
-    await expect(sqlTransaction(em(), (tx) => sql(tx, text, [1, 0]))).rejects.toThrow(/division by zero/);
-    expect((await sqlTransaction(em(), (tx) => sql<{ quotient: number }>(tx, text, [8, 2])))[0]!.quotient).toBe(4);
+    expect(found).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ export interface ProcessedDelivery {
 }
 
 async function loadDeliveries(em: EntityManager, ids: string[]): Promise<(StoredDelivery | null)[]> {
-  const rows = await sql<StoredDelivery>(em, 'select id, status, raw_body from webhook_delivery where id = any(?::uuid[])', [arrayLiteral(ids)]);
+  const rows = await sql<StoredDelivery>(em, 'select id, status, raw_body from webhook_delivery where id = any(?::uuid[])', [arrayLiteral(ids)], { prepared: true });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -29,6 +29,7 @@ async function findChannels(em: EntityManager, phoneNumberIds: string[]): Promis
     em,
     'select id, organization_id, phone_number_id from channel where phone_number_id = any(?::text[])',
     [arrayLiteral(phoneNumberIds)],
+    { prepared: true },
   );
   const byNumber = new Map(rows.map((row) => [row.phone_number_id, { id: row.id, organization: { id: row.organization_id } }]));
   return phoneNumberIds.map((phoneNumberId) => byNumber.get(phoneNumberId) ?? null);
@@ -40,6 +41,7 @@ async function markProcessed(em: EntityManager, deliveries: ProcessedDelivery[])
     `update webhook_delivery d set status = 'PROCESSED', processed_at = now(), attempts = d.attempts + 1, last_error = null, issues = v.issues
      from ${jsonRows('id uuid, issues jsonb')} as v where d.id = v.id`,
     jsonRowsValues(deliveries),
+    { prepared: true },
   );
   return deliveries.map(() => undefined);
 }

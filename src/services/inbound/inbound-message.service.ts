@@ -174,6 +174,7 @@ async function storeMessageRows(em: EntityManager, messages: PreparedMessage[]):
        left join flow df on df.id = ch.default_flow_id
        left join lateral (${keywordFlowSql('input.organization_id', 'input.keyword')}) kw on true`,
     jsonRowsValues(input),
+    { prepared: true },
   );
   const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
   return messages.map((_, position) => byPosition.get(position)!);

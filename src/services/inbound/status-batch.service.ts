@@ -70,6 +70,7 @@ export async function applyStatusBatch(em: EntityManager, items: { organizationI
      on conflict (wamid, status) do nothing
      returning id`,
     [jsonb(rows)],
+    { prepared: true },
   );
   const fresh = new Set(inserted.map((row) => row.id));
   const updates = [...firsts.values()].filter((update) => fresh.has(update.id));
@@ -103,6 +104,7 @@ export async function applyStatusBatch(em: EntityManager, items: { organizationI
       `update message m set wamid = v.wamid, send_state = 'DONE', sent_at = coalesce(m.sent_at, now()), updated_at = now()
        from ${jsonRows('id uuid, wamid text')} as v where m.id = v.id and m.wamid is null`,
       jsonRowsValues(reconciled),
+      { prepared: true },
     );
   }
 
@@ -168,6 +170,7 @@ export async function applyStatusBatch(em: EntityManager, items: { organizationI
        pricing_category text, pricing_model text`)} as v
      where m.id = v.id`,
     jsonRowsValues([...patches.values()]),
+    { prepared: true },
   );
   await sql(em, `update message_status_update set applied_at = now(), updated_at = now() where id in (?)`, [applied]);
   return appendEventBatch(em, events);

@@ -89,6 +89,7 @@ async function loadOutgoing(em: EntityManager, ids: string[]): Promise<(Outgoing
      join contact ct on ct.id = cv.contact_id
      where m.id = any(?::uuid[])`,
     [arrayLiteral(ids)],
+    { prepared: true },
   );
   const byId = new Map(rows.map((row) => [row.id, outgoingOf(row)]));
   return ids.map((id) => byId.get(id) ?? null);
@@ -103,6 +104,7 @@ async function claim(em: EntityManager, claims: { id: string; at: Date }[]): Pro
      where m.id = v.id and m.status = 'QUEUED' and (m.send_state = 'PENDING' or m.send_state is null)
      returning m.id`,
     jsonRowsValues(claims),
+    { prepared: true },
   );
   const claimed = new Set(rows.map((row) => row.id));
   return claims.map((item) => claimed.has(item.id));
@@ -143,6 +145,7 @@ async function accept(em: EntityManager, acceptances: Acceptance[]): Promise<Acc
         data: item.data,
       })),
     ),
+    { prepared: true },
   );
   const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
   return acceptances.map((_, index) => {
