@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
+import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
@@ -313,6 +314,7 @@ async function main() {
       await db.query('select pg_stat_statements_reset()');
     }
     const commitsBefore = await commitCount(db);
+    const scansBefore = await sequentialScans(db);
     const cpuBefore = cpuSnapshot(processes);
     const postedAt = new Map<string, number[]>(waIds.map((waId) => [waId, []]));
     const failures: Record<string, number> = {};
@@ -416,6 +418,8 @@ async function main() {
     console.log(
       `  log events         ${eventTotal} (${(eventTotal / Math.max(1, total)).toFixed(1)} per message: ${events.rows.map((row) => `${row.type} ${(row.n / Math.max(1, total)).toFixed(1)}`).join(', ')})`,
     );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    console.log(`  sequential scans   ${describeSequentialScans(scansBefore, await sequentialScans(db), total)}`);
     if (args.statements) await printStatements(db, Number(args.statements), total);
   } finally {
     for (const poster of posters) poster.close();

@@ -32,8 +32,9 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { cpuSeconds, freePort, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, freePort, startAppProcess, type AppProcess } from './lib/app-process';
 import { openLoop, type LoadResult, type Send } from './lib/load';
+import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
 import { WebhookPoster } from './lib/webhook-poster';
 import { ms, perSecond, summarise } from './lib/stats';
 
@@ -53,6 +54,8 @@ const { values: args } = parseArgs({
     'api-node-args': { type: 'string', default: '' },
     /** Skip phases A and B: connect, then measure the bursts only. */
     'burst-only': { type: 'boolean', default: false },
+    /** Stop after phase A (the real pipeline). */
+    'pipeline-only': { type: 'boolean', default: false },
   },
 });
 const ORGS = Number(args.orgs);
@@ -361,18 +364,37 @@ async function main() {
     const rssIdle = rssMb(api.process.pid!);
     console.log(`  connected ${subscribers.toLocaleString('en-US')} subscribers in ${((now() - setupAt) / 1000).toFixed(1)} s; api #1 RSS ${rssIdle.toFixed(0)} MB`);
 
+    // Who is busy in phase A: on two cores, the pipeline's processes and this one share the machine.
+    const pipelineCpu = (): Record<string, number> => ({
+      'api #1': cpuSeconds(api.process.pid!),
+      worker: cpuSeconds(worker.process.pid!),
+      postgres: cpuSecondsByName('postgres'),
+      redis: cpuSecondsByName('redis-server'),
+      load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    const busySince = (before: Record<string, number>, seconds: number) => {
+      const after = pipelineCpu();
+      return Object.keys(after)
+        .map((name) => `${name} ${(((after[name]! - before[name]!) / seconds) * 100).toFixed(0)}%`)
+        .join(', ');
+    };
+
     // A. The real pipeline at RATE events/s.
     let n = 0;
     const sendInbound: Send = async () => (await webhook(api.url, inbound(orgs[n++ % ORGS]!, `message ${n}`))).status;
     let rssPeak = rssIdle;
     const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(api.process.pid!))), 250);
     receiver.reset();
+    const scansBefore = await sequentialScans(db);
     const started = now();
+    let pipelineCpuBefore = pipelineCpu();
     setTimeout(() => {
       receiver.reset();
       receiver.measuring = true;
+      pipelineCpuBefore = pipelineCpu();
     }, WARMUP_MS);
     const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
+    const pipelineBusy = busySince(pipelineCpuBefore, (now() - started - WARMUP_MS) / 1000);
     // The pipeline's tail: every accepted webhook processed (at most three minutes more).
     for (const deadline = now() + 180_000; now() < deadline; await sleep(200)) {
       const backlog = Number((await db.query(`select count(*) as n from webhook_delivery where status = 'RECEIVED'`)).rows[0].n);
@@ -387,7 +409,10 @@ async function main() {
     console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
     const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
+    console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
+    console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
     console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
+    if (args['pipeline-only']) return;
 
     // B. Events produced by api #2 (and, to compare, by api #1), subscribers on api #1.
     await quiet(receiver);

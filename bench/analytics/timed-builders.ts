@@ -21,10 +21,10 @@ export function timedBuilders(): { builders: RollupBuilder[]; spent: Map<string,
     }
     return {
       ...builder,
-      rebuildBuckets: async (em, organizationId, buckets) => {
+      rebuildBuckets: async (em, work) => {
         const started = performance.now();
         try {
-          await builder.rebuildBuckets(em, organizationId, buckets);
+          await builder.rebuildBuckets(em, work);
         } finally {
           add(builder.name, started);
         }

@@ -92,9 +92,9 @@ describe('deliveryFunnel after late news', () => {
     // Inside one transaction, so the app's own refresher cannot do the work for us: the 10:00 row is
     // deleted, and only the bucket of the 11:50 reply is rebuilt.
     const replied = await systemEm(app.orm).transactional(async (tx) => {
-      await deliveryRollupBuilder.rebuildBuckets(tx, org.id, [at('2000-01-01T00:00:00Z')]); // takes the builder's lock first
+      await deliveryRollupBuilder.rebuildBuckets(tx, [{ organizationId: org.id, buckets: [at('2000-01-01T00:00:00Z')] }]); // takes the builder's lock first
       await sql(tx, `delete from analytics_delivery where organization_id = ? and span_minutes = 15 and bucket = '2026-06-10T10:00:00Z'`, [org.id]);
-      await deliveryRollupBuilder.rebuildBuckets(tx, org.id, [at('2026-06-10T11:45:00Z')]);
+      await deliveryRollupBuilder.rebuildBuckets(tx, [{ organizationId: org.id, buckets: [at('2026-06-10T11:45:00Z')] }]);
       return sql<{ replied: number }>(tx, `select replied from analytics_delivery where organization_id = ? and span_minutes = 15 and bucket = '2026-06-10T10:00:00Z'`, [org.id]);
     });
     expect(replied).toEqual([{ replied: 1 }]);
@@ -104,9 +104,9 @@ describe('deliveryFunnel after late news', () => {
     await history.message({ conversationId, direction: 'OUT', at: at('2026-06-10T11:00:00Z'), authorKind: 'AGENT',
       sentAt: at('2026-06-10T11:00:01Z'), deliveredAt: at('2026-06-10T11:00:02Z'), pricingCategory: 'service' });
     const rows = await systemEm(app.orm).transactional(async (tx) => {
-      await deliveryRollupBuilder.rebuildBuckets(tx, org.id, [at('2000-01-01T00:00:00Z')]);
+      await deliveryRollupBuilder.rebuildBuckets(tx, [{ organizationId: org.id, buckets: [at('2000-01-01T00:00:00Z')] }]);
       await sql(tx, `delete from analytics_delivery where organization_id = ? and span_minutes = 15 and bucket = '2026-06-10T10:00:00Z'`, [org.id]);
-      await deliveryRollupBuilder.rebuildBuckets(tx, org.id, [at('2026-06-10T11:00:00Z')]);
+      await deliveryRollupBuilder.rebuildBuckets(tx, [{ organizationId: org.id, buckets: [at('2026-06-10T11:00:00Z')] }]);
       return sql<{ bucket: Date; replied: number }>(
         tx,
         `select bucket, replied from analytics_delivery where organization_id = ? and span_minutes = 15 order by bucket`,

@@ -1,6 +1,7 @@
 import type { EntityManager } from '../../db/entity-manager';
 import { sql } from '../../db/sql';
 import { BUCKET_MS, floorBucket } from './analytics-range';
+import { mergeOrganizationBuckets, type OrganizationBuckets } from './organization-buckets';
 import type { BucketRollupBuilder, ConversationFactsBuilder, RollupBuilder } from './rollup-builder';
 import { ROLLUP_BUILDERS } from './rollup-registry';
 
@@ -28,9 +29,14 @@ export async function rebuildConversationFacts(em: EntityManager, conversationId
   }
 }
 
-export async function rebuildBuckets(em: EntityManager, organizationId: string, buckets: Date[], builders = ROLLUP_BUILDERS): Promise<void> {
-  if (!buckets.length) return;
-  for (const builder of bucketBuilders(builders)) await builder.rebuildBuckets(em, organizationId, buckets);
+/** Organizations per round of bucket statements: each adds its ranges to the statements' text. */
+const ORGANIZATIONS_PER_CHUNK = 200;
+
+export async function rebuildBuckets(em: EntityManager, work: OrganizationBuckets[], builders = ROLLUP_BUILDERS): Promise<void> {
+  for (let start = 0; start < work.length; start += ORGANIZATIONS_PER_CHUNK) {
+    const chunk = work.slice(start, start + ORGANIZATIONS_PER_CHUNK);
+    for (const builder of bucketBuilders(builders)) await builder.rebuildBuckets(em, chunk);
+  }
 }
 
 /**
@@ -81,13 +87,8 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
         where e.seq > ? and e.seq <= ?`,
       [BUCKET_MS / 1000, BUCKET_MS / 1000, lower, upper],
     );
-    const byOrganization = new Map<string, Date[]>();
-    for (const row of dirty) {
-      const list = byOrganization.get(row.organization_id) ?? [];
-      list.push(new Date(row.bucket));
-      byOrganization.set(row.organization_id, list);
-    }
-    for (const [organizationId, buckets] of byOrganization) await rebuildBuckets(tx, organizationId, buckets, builders);
+    const work = mergeOrganizationBuckets(dirty.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
+    await rebuildBuckets(tx, work, builders);
 
     const caughtUp = count < EVENTS_PER_PASS;
     // Behind a backlog, rollups are complete only up to the newest event applied.
@@ -150,7 +151,7 @@ export async function rebuildRange(
     await onProgress({ done: ++done, total });
   }
   for (let start = 0; start < buckets.length; start += BUCKETS_PER_CHUNK) {
-    await em.transactional((tx) => rebuildBuckets(tx, organizationId, buckets.slice(start, start + BUCKETS_PER_CHUNK), builders));
+    await em.transactional((tx) => rebuildBuckets(tx, [{ organizationId, buckets: buckets.slice(start, start + BUCKETS_PER_CHUNK) }], builders));
     await onProgress({ done: ++done, total });
   }
   return { done, total, conversations: conversationIds.length, buckets: buckets.length };

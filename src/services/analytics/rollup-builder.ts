@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../db/entity-manager';
+import type { OrganizationBuckets } from './organization-buckets';
 
 /**
  * Facts kept per conversation (bot sessions, agent episodes). Rebuilding is idempotent: delete the
@@ -15,11 +16,12 @@ export interface ConversationFactsBuilder {
 /**
  * Counters kept per organization and quarter hour (UTC bucket start). Rebuilding a bucket deletes
  * its rows and aggregates the raw rows of that quarter hour again, in the caller's transaction.
+ * One call rebuilds the buckets of many organizations in the same few statements.
  */
 export interface BucketRollupBuilder {
   kind: 'bucket';
   name: string;
-  rebuildBuckets(em: EntityManager, organizationId: string, buckets: Date[]): Promise<void>;
+  rebuildBuckets(em: EntityManager, work: OrganizationBuckets[]): Promise<void>;
 }
 
 export type RollupBuilder = ConversationFactsBuilder | BucketRollupBuilder;

@@ -1,6 +1,7 @@
 import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
 import type { BucketRollupBuilder } from '../rollup-builder';
+import { mergeOrganizationBuckets, type OrganizationBuckets } from '../organization-buckets';
 import { rebuildActivityCounts } from './activity-counts.rollup';
 import { bucketsAfter, rebuildContactActivity, rebuildTimelines } from './contact-activity.rollup';
 
@@ -10,14 +11,13 @@ import { bucketsAfter, rebuildContactActivity, rebuildTimelines } from './contac
  * and of the later ones whose gaps a contact appearing or vanishing here changed (a late message
  * in an old quarter hour shortens the gap of the contact's next one).
  */
-async function rebuildBuckets(em: EntityManager, organizationId: string, buckets: Date[]): Promise<void> {
-  if (!buckets.length) return;
+async function rebuildBuckets(em: EntityManager, work: OrganizationBuckets[]): Promise<void> {
+  const given = mergeOrganizationBuckets(work);
+  if (!given.length) return;
   await withoutJit(em, async () => {
-    const { changedContacts, presenceChanges } = await rebuildContactActivity(em, organizationId, buckets);
-    await rebuildTimelines(em, organizationId, changedContacts);
-    const later = await bucketsAfter(em, organizationId, presenceChanges);
-    const all = new Map([...buckets, ...later].map((bucket) => [bucket.getTime(), bucket]));
-    await rebuildActivityCounts(em, organizationId, [...all.values()]);
+    const { changedContacts, presenceChanges } = await rebuildContactActivity(em, given);
+    await rebuildTimelines(em, changedContacts);
+    await rebuildActivityCounts(em, mergeOrganizationBuckets(given, await bucketsAfter(em, presenceChanges)));
   });
 }
 

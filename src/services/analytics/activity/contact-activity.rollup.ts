@@ -1,15 +1,22 @@
 import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
+import { bucketPairs, withinOrganizationBuckets, type OrganizationBuckets } from '../organization-buckets';
 import { timestampArray, uuidArray } from './activity-sql';
 
-/** A contact that started or stopped counting as having written in a quarter hour on a channel. */
-export interface PresenceChange {
+/** A contact of an organization. */
+export interface OrganizationContact {
+  organizationId: string;
   contactId: string;
+}
+
+/** A contact that started or stopped counting as having written in a quarter hour on a channel. */
+export interface PresenceChange extends OrganizationContact {
   bucket: Date;
   channelId: string;
 }
 
 interface ContactBucketRow {
+  organization_id: string;
   contact_id: string;
   /** The driver may hand timestamps back as strings. */
   bucket: Date | string;
@@ -18,6 +25,7 @@ interface ContactBucketRow {
   value: string;
 }
 
+// Contact ids are unique across organizations.
 const keyOf = (row: ContactBucketRow) => `${row.contact_id}|${new Date(row.bucket).getTime()}|${row.channel_id}`;
 
 /**
@@ -27,75 +35,82 @@ const keyOf = (row: ContactBucketRow) => `${row.contact_id}|${new Date(row.bucke
  */
 export async function rebuildContactActivity(
   em: EntityManager,
-  organizationId: string,
-  buckets: Date[],
-): Promise<{ changedContacts: string[]; presenceChanges: PresenceChange[] }> {
-  const array = timestampArray(buckets);
+  work: OrganizationBuckets[],
+): Promise<{ changedContacts: OrganizationContact[]; presenceChanges: PresenceChange[] }> {
+  const pairs = bucketPairs(work);
   const before = await sql<ContactBucketRow>(
     em,
-    `delete from analytics_contact_activity where organization_id = ? and bucket = any(?::timestamptz[])
-     returning contact_id, bucket, channel_id, messages || '|' || last_message_at::text as value`,
-    [organizationId, array],
+    `delete from analytics_contact_activity a
+      using unnest(?::uuid[], ?::timestamptz[]) as b(organization_id, bucket)
+      where a.organization_id = b.organization_id and a.bucket = b.bucket
+     returning a.organization_id, a.contact_id, a.bucket, a.channel_id, a.messages || '|' || a.last_message_at::text as value`,
+    [pairs.organizations, pairs.buckets],
   );
+  const within = withinOrganizationBuckets('m.organization_id', 'm.created_at', work, 15);
   const after = await sql<ContactBucketRow>(
     em,
     `insert into analytics_contact_activity (organization_id, contact_id, bucket, channel_id, messages, last_message_at)
-     select ?, (select c.contact_id from conversation c where c.id = m.conversation_id), b.bucket, m.channel_id, count(*), max(m.created_at)
-       from unnest(?::timestamptz[]) as b(bucket)
-       join message m on m.organization_id = ? and m.created_at >= b.bucket and m.created_at < b.bucket + interval '15 minutes'
-                     and m.direction = 'IN'
-      group by 2, b.bucket, m.channel_id
-     returning contact_id, bucket, channel_id, messages || '|' || last_message_at::text as value`,
-    [organizationId, array, organizationId],
+     select m.organization_id, (select c.contact_id from conversation c where c.id = m.conversation_id),
+            date_bin('15 minutes', m.created_at, timestamptz 'epoch'), m.channel_id, count(*), max(m.created_at)
+       from message m
+      where m.direction = 'IN' and ${within.text}
+      group by 1, 2, 3, 4
+     returning organization_id, contact_id, bucket, channel_id, messages || '|' || last_message_at::text as value`,
+    within.params,
   );
 
   const previous = new Map(before.map((row) => [keyOf(row), row]));
   const current = new Map(after.map((row) => [keyOf(row), row]));
-  const changedContacts = new Set<string>();
+  const changedContacts = new Map<string, OrganizationContact>();
   const presenceChanges: PresenceChange[] = [];
-  const presence = (row: ContactBucketRow) => ({ contactId: row.contact_id, bucket: new Date(row.bucket), channelId: row.channel_id });
+  const contact = (row: ContactBucketRow) => ({ organizationId: row.organization_id, contactId: row.contact_id });
+  const presence = (row: ContactBucketRow) => ({ ...contact(row), bucket: new Date(row.bucket), channelId: row.channel_id });
   for (const [key, row] of current) {
     const old = previous.get(key);
     if (!old) presenceChanges.push(presence(row));
-    if (old?.value !== row.value) changedContacts.add(row.contact_id);
+    if (old?.value !== row.value) changedContacts.set(row.contact_id, contact(row));
   }
   for (const [key, row] of previous) {
     if (current.has(key)) continue;
     presenceChanges.push(presence(row));
-    changedContacts.add(row.contact_id);
+    changedContacts.set(row.contact_id, contact(row));
   }
-  return { changedContacts: [...changedContacts], presenceChanges };
+  return { changedContacts: [...changedContacts.values()], presenceChanges };
 }
 
 /** Rewrites the timelines (over every channel, and per channel) of these contacts from their quarter-hour rows. */
-export async function rebuildTimelines(em: EntityManager, organizationId: string, contactIds: string[]): Promise<void> {
-  if (!contactIds.length) return;
-  const ids = uuidArray(contactIds);
-  await sql(em, 'delete from analytics_contact_timeline where organization_id = ? and contact_id = any(?::uuid[])', [organizationId, ids]);
-  await sql(em, 'delete from analytics_contact_channel_timeline where organization_id = ? and contact_id = any(?::uuid[])', [organizationId, ids]);
+export async function rebuildTimelines(em: EntityManager, contacts: OrganizationContact[]): Promise<void> {
+  if (!contacts.length) return;
+  const organizations = uuidArray(contacts.map((contact) => contact.organizationId));
+  const ids = uuidArray(contacts.map((contact) => contact.contactId));
+  const given = 'unnest(?::uuid[], ?::uuid[]) as c(organization_id, contact_id)';
+  for (const table of ['analytics_contact_timeline', 'analytics_contact_channel_timeline']) {
+    await sql(em, `delete from ${table} t using ${given} where t.organization_id = c.organization_id and t.contact_id = c.contact_id`, [organizations, ids]);
+  }
   await sql(
     em,
     `insert into analytics_contact_timeline (organization_id, contact_id, message_times, message_totals, last_message_at)
-     select ?, contact_id, array_agg(last_message_at order by bucket), array_agg(running order by bucket), max(last_message_at)
-       from (select contact_id, bucket, last_message_at, (sum(messages) over (partition by contact_id order by bucket))::int as running
-               from (select contact_id, bucket, sum(messages) as messages, max(last_message_at) as last_message_at
-                       from analytics_contact_activity
-                      where organization_id = ? and contact_id = any(?::uuid[])
-                      group by contact_id, bucket) every_channel
+     select organization_id, contact_id, array_agg(last_message_at order by bucket), array_agg(running order by bucket), max(last_message_at)
+       from (select organization_id, contact_id, bucket, last_message_at,
+                    (sum(messages) over (partition by organization_id, contact_id order by bucket))::int as running
+               from (select a.organization_id, a.contact_id, a.bucket, sum(a.messages) as messages, max(a.last_message_at) as last_message_at
+                       from ${given}
+                       join analytics_contact_activity a on a.organization_id = c.organization_id and a.contact_id = c.contact_id
+                      group by 1, 2, 3) every_channel
             ) timeline
-      group by contact_id`,
-    [organizationId, organizationId, ids],
+      group by organization_id, contact_id`,
+    [organizations, ids],
   );
   await sql(
     em,
     `insert into analytics_contact_channel_timeline (organization_id, contact_id, channel_id, message_times, message_totals, last_message_at)
-     select ?, contact_id, channel_id, array_agg(last_message_at order by bucket), array_agg(running order by bucket), max(last_message_at)
-       from (select contact_id, channel_id, bucket, last_message_at,
-                    (sum(messages) over (partition by contact_id, channel_id order by bucket))::int as running
-               from analytics_contact_activity
-              where organization_id = ? and contact_id = any(?::uuid[])) timeline
-      group by contact_id, channel_id`,
-    [organizationId, organizationId, ids],
+     select organization_id, contact_id, channel_id, array_agg(last_message_at order by bucket), array_agg(running order by bucket), max(last_message_at)
+       from (select a.organization_id, a.contact_id, a.channel_id, a.bucket, a.last_message_at,
+                    (sum(a.messages) over (partition by a.organization_id, a.contact_id, a.channel_id order by a.bucket))::int as running
+               from ${given}
+               join analytics_contact_activity a on a.organization_id = c.organization_id and a.contact_id = c.contact_id) timeline
+      group by organization_id, contact_id, channel_id`,
+    [organizations, ids],
   );
 }
 
@@ -103,27 +118,26 @@ export async function rebuildTimelines(em: EntityManager, organizationId: string
  * The quarter hours whose gaps depend on these changes: for each, the contact's next quarter hour
  * with activity, on any channel and on that channel.
  */
-export async function bucketsAfter(em: EntityManager, organizationId: string, changes: PresenceChange[]): Promise<Date[]> {
+export async function bucketsAfter(em: EntityManager, changes: PresenceChange[]): Promise<OrganizationBuckets[]> {
   if (!changes.length) return [];
-  const rows = await sql<{ bucket: Date | string }>(
+  const rows = await sql<{ organization_id: string; bucket: Date | string }>(
     em,
-    `select distinct later.bucket
-       from unnest(?::uuid[], ?::timestamptz[], ?::uuid[]) as c(contact_id, bucket, channel_id)
+    `select distinct c.organization_id, later.bucket
+       from unnest(?::uuid[], ?::uuid[], ?::timestamptz[], ?::uuid[]) as c(organization_id, contact_id, bucket, channel_id)
        cross join lateral (
          (select a.bucket from analytics_contact_activity a
-           where a.organization_id = ? and a.contact_id = c.contact_id and a.bucket > c.bucket order by a.bucket limit 1)
+           where a.organization_id = c.organization_id and a.contact_id = c.contact_id and a.bucket > c.bucket order by a.bucket limit 1)
          union
          (select a.bucket from analytics_contact_activity a
-           where a.organization_id = ? and a.contact_id = c.contact_id and a.bucket > c.bucket and a.channel_id = c.channel_id
+           where a.organization_id = c.organization_id and a.contact_id = c.contact_id and a.bucket > c.bucket and a.channel_id = c.channel_id
            order by a.bucket limit 1)
        ) later`,
     [
+      uuidArray(changes.map((change) => change.organizationId)),
       uuidArray(changes.map((change) => change.contactId)),
       timestampArray(changes.map((change) => change.bucket)),
       uuidArray(changes.map((change) => change.channelId)),
-      organizationId,
-      organizationId,
     ],
   );
-  return rows.map((row) => new Date(row.bucket));
+  return rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] }));
 }

@@ -1,7 +1,8 @@
 import type { EntityManager } from '../../../db/entity-manager';
 import { sql } from '../../../db/sql';
 import type { BucketRollupBuilder } from '../rollup-builder';
-import { SPAN_MINUTES, distinctTimes, floorToSpan, mergeSpans, withinSql, type SpanMinutes } from './delivery-spans';
+import { mergeOrganizationBuckets, withinOrganizationBuckets, type OrganizationBuckets } from '../organization-buckets';
+import { SPAN_MINUTES, distinctTimes, floorToSpan, type SpanMinutes } from './delivery-spans';
 import { REACHED_STAGES, REPLY_WINDOW, STAGE_COLUMNS, dimensionList } from './delivery-stages.sql';
 
 /** Rebuilds of one organization's delivery rollups take turns: the refresher and a rebuild job may overlap. */
@@ -14,16 +15,16 @@ const A_DIMS = dimensionList('a.');
 const COUNTERS = 'queued, sent, delivered, read, replied, failed';
 
 /**
- * The quarter hours of outbound messages whose "replied" the messages of `buckets` may change:
+ * The quarter hours of outbound messages whose "replied" the messages of `work` may change:
  * a message becomes the next one after its predecessor, so an inbound message arriving now
  * credits (and an outbound one inserted out of order un-credits) an older message of ours, whose
  * bucket the refresher did not mark.
  */
-async function bucketsOfPredecessors(em: EntityManager, organizationId: string, buckets: Date[]): Promise<Date[]> {
-  const inBuckets = withinSql('x.created_at', mergeSpans(buckets, QUARTER_HOUR));
-  const rows = await sql<{ bucket: Date }>(
+async function bucketsOfPredecessors(em: EntityManager, work: OrganizationBuckets[]): Promise<OrganizationBuckets[]> {
+  const within = withinOrganizationBuckets('x.organization_id', 'x.created_at', work, QUARTER_HOUR);
+  const rows = await sql<{ organization_id: string; bucket: Date }>(
     em,
-    `select distinct date_bin('15 minutes', previous.created_at, timestamptz 'epoch') as bucket
+    `select distinct x.organization_id, date_bin('15 minutes', previous.created_at, timestamptz 'epoch') as bucket
        from message x
        cross join lateral (
          select p.direction, p.created_at from message p
@@ -33,77 +34,76 @@ async function bucketsOfPredecessors(em: EntityManager, organizationId: string, 
           order by p.created_at desc, p.seq desc
           limit 1
        ) previous
-      where x.organization_id = ? and ${inBuckets.text} and x.type <> 'REACTION' and previous.direction = 'OUT'`,
-    [organizationId, ...inBuckets.params],
+      where ${within.text} and x.type <> 'REACTION' and previous.direction = 'OUT'`,
+    within.params,
   );
-  return rows.map((row) => new Date(row.bucket));
+  return rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] }));
 }
 
-/** Replaces the quarter-hour rows of `buckets` with one pass over their outbound messages. */
-async function rebuildQuarterHours(em: EntityManager, organizationId: string, buckets: Date[]) {
-  const inBuckets = withinSql('bucket', mergeSpans(buckets, QUARTER_HOUR));
-  const created = withinSql('m.created_at', mergeSpans(buckets, QUARTER_HOUR));
+/** Replaces the quarter-hour rows of `work` with one pass over their outbound messages. */
+async function rebuildQuarterHours(em: EntityManager, work: OrganizationBuckets[]) {
+  const counters = withinOrganizationBuckets('organization_id', 'bucket', work, QUARTER_HOUR);
+  const created = withinOrganizationBuckets('m.organization_id', 'm.created_at', work, QUARTER_HOUR);
   await sql(
     em,
     `with old_counters as (
-       delete from analytics_delivery where organization_id = ? and span_minutes = ${QUARTER_HOUR} and ${inBuckets.text}
+       delete from analytics_delivery where span_minutes = ${QUARTER_HOUR} and ${counters.text}
      ),
      old_failures as (
-       delete from analytics_delivery_failure where organization_id = ? and span_minutes = ${QUARTER_HOUR} and ${inBuckets.text}
+       delete from analytics_delivery_failure where span_minutes = ${QUARTER_HOUR} and ${counters.text}
      ),
      facts as materialized (
-       select date_bin('15 minutes', m.created_at, timestamptz 'epoch') as bucket, ${M_DIMS},
+       select m.organization_id, date_bin('15 minutes', m.created_at, timestamptz 'epoch') as bucket, ${M_DIMS},
               m.pricing_category, m.error_code, m.error_title, ${STAGE_COLUMNS}
          from message m
          ${REACHED_STAGES}
-        where m.organization_id = ? and m.direction = 'OUT' and ${created.text}
+        where m.direction = 'OUT' and ${created.text}
      ),
      counters as (
        insert into analytics_delivery (organization_id, span_minutes, bucket, ${DIMS}, pricing_category, ${COUNTERS})
-       select ?, ${QUARTER_HOUR}, bucket, ${DIMS}, pricing_category, count(*), count(*) filter (where sent),
+       select organization_id, ${QUARTER_HOUR}, bucket, ${DIMS}, pricing_category, count(*), count(*) filter (where sent),
               count(*) filter (where delivered), count(*) filter (where read), count(*) filter (where replied), count(*) filter (where failed)
-         from facts group by bucket, ${DIMS}, pricing_category
+         from facts group by organization_id, bucket, ${DIMS}, pricing_category
      )
      insert into analytics_delivery_failure (organization_id, span_minutes, bucket, ${DIMS}, error_code, error_title, failed)
-     select ?, ${QUARTER_HOUR}, bucket, ${DIMS}, error_code, error_title, count(*)
-       from facts where failed group by bucket, ${DIMS}, error_code, error_title`,
-    [organizationId, ...inBuckets.params, organizationId, ...inBuckets.params, organizationId, ...created.params, organizationId, organizationId],
+     select organization_id, ${QUARTER_HOUR}, bucket, ${DIMS}, error_code, error_title, count(*)
+       from facts where failed group by organization_id, bucket, ${DIMS}, error_code, error_title`,
+    [...counters.params, ...counters.params, ...created.params],
   );
 }
 
 /** Replaces the rows of `blocks` (starts of `span`) with the sums of the finer span's rows inside them. */
-async function rebuildSums(em: EntityManager, organizationId: string, span: SpanMinutes, finer: SpanMinutes, blocks: Date[]) {
-  const inBlocks = withinSql('bucket', mergeSpans(blocks, span));
-  const finerInBlocks = withinSql('a.bucket', mergeSpans(blocks, span));
+async function rebuildSums(em: EntityManager, span: SpanMinutes, finer: SpanMinutes, blocks: OrganizationBuckets[]) {
+  const inBlocks = withinOrganizationBuckets('organization_id', 'bucket', blocks, span);
+  const finerInBlocks = withinOrganizationBuckets('a.organization_id', 'a.bucket', blocks, span);
   const block = `date_bin('${span} minutes', a.bucket, timestamptz 'epoch')`;
-  const finerRows = `where a.organization_id = ? and a.span_minutes = ${finer} and ${finerInBlocks.text}`;
+  const finerRows = `where a.span_minutes = ${finer} and ${finerInBlocks.text}`;
   await sql(
     em,
     `with old_counters as (
-       delete from analytics_delivery where organization_id = ? and span_minutes = ${span} and ${inBlocks.text}
+       delete from analytics_delivery where span_minutes = ${span} and ${inBlocks.text}
      ),
      old_failures as (
-       delete from analytics_delivery_failure where organization_id = ? and span_minutes = ${span} and ${inBlocks.text}
+       delete from analytics_delivery_failure where span_minutes = ${span} and ${inBlocks.text}
      ),
      counters as (
        insert into analytics_delivery (organization_id, span_minutes, bucket, ${DIMS}, pricing_category, ${COUNTERS})
-       select ?, ${span}, ${block}, ${A_DIMS}, a.pricing_category,
+       select a.organization_id, ${span}, ${block}, ${A_DIMS}, a.pricing_category,
               sum(a.queued), sum(a.sent), sum(a.delivered), sum(a.read), sum(a.replied), sum(a.failed)
          from analytics_delivery a ${finerRows}
-        group by 3, ${A_DIMS}, a.pricing_category
+        group by 1, 3, ${A_DIMS}, a.pricing_category
      )
      insert into analytics_delivery_failure (organization_id, span_minutes, bucket, ${DIMS}, error_code, error_title, failed)
-     select ?, ${span}, ${block}, ${A_DIMS}, a.error_code, a.error_title, sum(a.failed)
+     select a.organization_id, ${span}, ${block}, ${A_DIMS}, a.error_code, a.error_title, sum(a.failed)
        from analytics_delivery_failure a ${finerRows}
-      group by 3, ${A_DIMS}, a.error_code, a.error_title`,
-    [
-      organizationId, ...inBlocks.params,
-      organizationId, ...inBlocks.params,
-      organizationId, organizationId, ...finerInBlocks.params,
-      organizationId, organizationId, ...finerInBlocks.params,
-    ],
+      group by 1, 3, ${A_DIMS}, a.error_code, a.error_title`,
+    [...inBlocks.params, ...inBlocks.params, ...finerInBlocks.params, ...finerInBlocks.params],
   );
 }
+
+/** Each organization's buckets floored to `span`. */
+const floorWork = (work: OrganizationBuckets[], span: SpanMinutes): OrganizationBuckets[] =>
+  work.map(({ organizationId, buckets }) => ({ organizationId, buckets: distinctTimes(buckets.map((bucket) => floorToSpan(bucket, span))) }));
 
 /**
  * The delivery funnel's rollups: for each quarter hour, the outbound messages created in it by
@@ -114,17 +114,19 @@ async function rebuildSums(em: EntityManager, organizationId: string, span: Span
 export const deliveryRollupBuilder: BucketRollupBuilder = {
   kind: 'bucket',
   name: 'delivery',
-  async rebuildBuckets(em, organizationId, buckets) {
-    if (!buckets.length) return;
-    // Two overlapping delete-and-insert rebuilds of one bucket would each insert its rows.
-    await sql(em, 'select pg_advisory_xact_lock(?, hashtext(?))', [LOCK_NAMESPACE, organizationId]);
-    const given = distinctTimes(buckets.map((bucket) => floorToSpan(bucket, QUARTER_HOUR)));
-    let touched = distinctTimes([...given, ...(await bucketsOfPredecessors(em, organizationId, given))]);
-    await rebuildQuarterHours(em, organizationId, touched);
+  async rebuildBuckets(em, work) {
+    const given = floorWork(mergeOrganizationBuckets(work), QUARTER_HOUR);
+    if (!given.length) return;
+    // Two overlapping delete-and-insert rebuilds of one bucket would each insert its rows. The
+    // locks are taken in one order (the organizations' ids sorted), so two rebuilds cannot deadlock.
+    const organizations = given.map((item) => item.organizationId).sort();
+    await sql(em, 'select pg_advisory_xact_lock(?, hashtext(o)) from unnest(?::text[]) with ordinality as t(o, n) order by n', [LOCK_NAMESPACE, `{${organizations.join(',')}}`]);
+    let touched = mergeOrganizationBuckets(given, await bucketsOfPredecessors(em, given));
+    await rebuildQuarterHours(em, touched);
     for (let level = 1; level < SPAN_MINUTES.length; level++) {
       const span = SPAN_MINUTES[level]!;
-      touched = distinctTimes(touched.map((start) => floorToSpan(start, span)));
-      await rebuildSums(em, organizationId, span, SPAN_MINUTES[level - 1]!, touched);
+      touched = floorWork(touched, span);
+      await rebuildSums(em, span, SPAN_MINUTES[level - 1]!, touched);
     }
   },
 };
