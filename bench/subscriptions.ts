@@ -187,6 +187,8 @@ class Receiver {
   /** When the first delivery since the last reset arrived. */
   firstAt = 0;
   latencies: number[] = [];
+  /** When each latency sample arrived, to show where in a phase the slow ones fall. */
+  arrivals: number[] = [];
   measuring = false;
   readonly seenOnRedis = new Map<string, number>();
   /** Events seen on Redis while measuring. */
@@ -201,7 +203,10 @@ class Receiver {
     const at = now();
     const cursor = /"cursor":"(\d+)"/.exec(text)?.[1];
     const tapped = cursor ? this.seenOnRedis.get(cursor) : undefined;
-    if (tapped !== undefined) this.latencies.push(at - tapped);
+    if (tapped !== undefined) {
+      this.latencies.push(at - tapped);
+      this.arrivals.push(at);
+    }
     if (this.actedAt.size && text.includes('"__typename":"ConversationStatusChanged"')) {
       const conversationId = /"conversationId":"([^"]+)"/.exec(text)?.[1];
       const acted = conversationId ? this.actedAt.get(conversationId) : undefined;
@@ -215,6 +220,7 @@ class Receiver {
     this.deliveries = 0;
     this.tapped = 0;
     this.latencies = [];
+    this.arrivals = [];
     this.actionLatencies = [];
   }
 }
@@ -269,6 +275,14 @@ async function drain(receiver: Receiver, expected: number, startedAt: number, id
 /** Waits until nothing has been delivered for a second: the previous phase's tail is over. */
 async function quiet(receiver: Receiver) {
   for (let last = -1; receiver.deliveries !== last; await sleep(1000)) last = receiver.deliveries;
+}
+
+/** The p99 latency of each second of the measurement, in order: a stall shows as one high second, a saturated machine as many. */
+function p99BySecond(receiver: Receiver): string[] {
+  const start = receiver.arrivals[0] ?? 0;
+  const seconds: number[][] = [];
+  receiver.arrivals.forEach((at, i) => (seconds[Math.floor((at - start) / 1000)] ??= []).push(receiver.latencies[i]!));
+  return Array.from(seconds, (samples) => (samples?.length ? summarise(samples).p99.toFixed(0) : '-'));
 }
 
 function reportLatency(label: string, samples: number[]) {
@@ -408,6 +422,7 @@ async function main() {
     console.log(`  ${'webhooks accepted'.padEnd(46)} ${perSecond(load.okPerSecond).padStart(9)}   ack p99 ${ms(load.latency.p99)}`);
     console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
     const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
+    console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
     console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
     console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
