@@ -38,6 +38,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
+import { seedHistory } from './lib/seed-history';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
@@ -55,14 +56,17 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     /** private: a throwaway PostgreSQL with default durability (fsync on), its CPU counted alone; shared: DATABASE_URL as it is. */
     pg: { type: 'string', default: 'private' },
+    /** Closed conversations (5 messages each) stored and analyzed before the run (bench/lib/seed-history.ts); 0: an empty database. */
+    history: { type: 'string', default: '20000' },
   },
 });
 const CUSTOMERS = Number(args.customers);
 const MESSAGES = Number(args.messages);
 const RATE = Number(args.rate);
 const WORKERS = Number(args.workers);
-if (!(CUSTOMERS >= 1 && MESSAGES >= 1 && MESSAGES <= 3 && RATE > 0 && WORKERS >= 1)) {
-  throw new Error('--customers >= 1, --messages 1 to 3 (the flow has three steps), --rate > 0, --workers >= 1');
+const HISTORY = Number(args.history);
+if (!(CUSTOMERS >= 1 && MESSAGES >= 1 && MESSAGES <= 3 && RATE > 0 && WORKERS >= 1 && HISTORY >= 0)) {
+  throw new Error('--customers >= 1, --messages 1 to 3 (the flow has three steps), --rate > 0, --workers >= 1, --history >= 0');
 }
 
 const GRAPH_VERSION = 'v25.0';
@@ -252,16 +256,24 @@ async function main() {
     const api = processes[0]!.app;
     await db.connect();
 
-    const org = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { secret } }', {
+    const org = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
       input: { name: 'Flow bench' },
     });
     const key: string = org.createOrganization.secret;
+    const organizationId: string = org.createOrganization.organization.id;
     const phoneNumberId = `1${Date.now()}`;
     const wabaId = `9${phoneNumberId}`;
     const { createChannel } = await graphql(api.url, key, 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }', {
       input: { phoneNumberId, wabaId, displayPhoneNumber: '+1 555 010 0000', accessToken: `EAAG-bench-${phoneNumberId}` },
     });
     const channelId: string = createChannel.channel.id;
+    const seededAt = performance.now();
+    await seedHistory(db, [{ organizationId, channelId }], { conversations: HISTORY, messagesEach: 5 });
+    console.log(
+      HISTORY
+        ? `history: ${HISTORY.toLocaleString('en-US')} closed conversations with ${(HISTORY * 5).toLocaleString('en-US')} messages, analyzed (${((performance.now() - seededAt) / 1000).toFixed(1)} s)`
+        : 'history: none (--history 0), an empty database',
+    );
     fake.registerNumber(phoneNumberId, { wabaId, displayPhoneNumber: '+1 555 010 0000' });
     const { createFlow } = await graphql(api.url, key, 'mutation ($input: CreateFlowInput!) { createFlow(input: $input) { flow { id } } }', {
       input: { name: 'Bench flow', definition: FLOW },
@@ -299,9 +311,13 @@ async function main() {
     const inboundTimes: number[] = [];
     let stored = 0;
     let sampling = true;
+    const runStart = new Date(Date.now() - 60_000); // the history ends a day ago
     const sampler = (async () => {
       while (sampling) {
-        const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from message where direction = 'IN'`);
+        const { rows } = await db.query<{ n: number }>(
+          `select count(*)::int as n from message where organization_id = $1 and created_at >= $2 and direction = 'IN'`,
+          [organizationId, runStart],
+        );
         const now = Date.now();
         for (let i = stored; i < rows[0]!.n; i++) inboundTimes.push(now);
         stored = rows[0]!.n;

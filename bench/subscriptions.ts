@@ -35,6 +35,7 @@ import WebSocket from 'ws';
 import { cpuSeconds, cpuSecondsByName, freePort, startAppProcess, type AppProcess } from './lib/app-process';
 import { openLoop, type LoadResult, type Send } from './lib/load';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
+import { seedHistory } from './lib/seed-history';
 import { WebhookPoster } from './lib/webhook-poster';
 import { ms, perSecond, summarise } from './lib/stats';
 
@@ -56,6 +57,8 @@ const { values: args } = parseArgs({
     'burst-only': { type: 'boolean', default: false },
     /** Stop after phase A (the real pipeline). */
     'pipeline-only': { type: 'boolean', default: false },
+    /** Closed conversations (5 messages each) stored and analyzed before phase A (bench/lib/seed-history.ts); 0: none. */
+    history: { type: 'string', default: '20000' },
   },
 });
 const ORGS = Number(args.orgs);
@@ -65,6 +68,7 @@ const HOP_RATE = Number(args['hop-rate']);
 const DURATION_MS = Number(args.duration) * 1000;
 const WARMUP_MS = Number(args.warmup) * 1000;
 const BURST = Number(args.burst);
+const HISTORY = Number(args.history);
 const ROOT = path.resolve(__dirname, '..');
 
 const SECRETS = {
@@ -135,6 +139,7 @@ async function graphql(url: string, token: string, query: string, variables: Rec
 interface Org {
   id: string;
   key: string;
+  channelId: string;
   phoneNumberId: string;
   wabaId: string;
   waId: string;
@@ -344,10 +349,18 @@ async function main() {
         input: { name: `Bench ${i}` },
       });
       const phoneNumberId = `7${String(i).padStart(9, '0')}${randomBytes(3).toString('hex').replace(/\D/g, '1')}`;
-      const org: Org = { id: created.createOrganization.organization.id, key: created.createOrganization.secret, phoneNumberId, wabaId: `9${phoneNumberId}`, waId: `5511${String(i).padStart(9, '0')}` };
-      await graphql(api.url, org.key, 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }', {
-        input: { phoneNumberId, wabaId: org.wabaId, displayPhoneNumber: '+1 555 010 0000', accessToken: 'EAAG-bench' },
+      const wabaId = `9${phoneNumberId}`;
+      const { createChannel } = await graphql(api.url, created.createOrganization.secret, 'mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }', {
+        input: { phoneNumberId, wabaId, displayPhoneNumber: '+1 555 010 0000', accessToken: 'EAAG-bench' },
       });
+      const org: Org = {
+        id: created.createOrganization.organization.id,
+        key: created.createOrganization.secret,
+        channelId: createChannel.channel.id,
+        phoneNumberId,
+        wabaId,
+        waId: `5511${String(i).padStart(9, '0')}`,
+      };
       await webhook(api.url, inbound(org, 'hello'));
       return org;
     });
@@ -361,6 +374,11 @@ async function main() {
       await sleep(200);
     }
     console.log(`  set up ${ORGS} organizations in ${((now() - setupAt) / 1000).toFixed(1)} s`);
+    if (HISTORY) {
+      const seededAt = now();
+      await seedHistory(db, orgs.map((org) => ({ organizationId: org.id, channelId: org.channelId })), { conversations: HISTORY, messagesEach: 5 });
+      console.log(`  history: ${HISTORY.toLocaleString('en-US')} closed conversations with ${(HISTORY * 5).toLocaleString('en-US')} messages, analyzed (${((now() - seededAt) / 1000).toFixed(1)} s)`);
+    } else console.log('  history: none (--history 0), an empty database');
 
     // The tap: when each event appeared on Redis.
     const receiver = new Receiver();
