@@ -38,6 +38,33 @@ describe('sqlTransaction', () => {
     expect(await count('undone')).toBe(0);
   });
 
+  it('opens the transaction with its first statement: that statement is inside it, and its result is the statement\'s', async () => {
+    const attempt = sqlTransaction(em(), async (tx) => {
+      const inserted = await sql<{ name: string }>(tx, 'insert into sql_transaction_probe (name) values (?) returning name', ['first']);
+      expect(inserted).toEqual([{ name: 'first' }]);
+      // A statement without rows answers no rows (not BEGIN's result either).
+      expect(await sql(tx, 'update sql_transaction_probe set name = name where name = ?', ['nobody'])).toEqual([]);
+      throw new Error('changed my mind');
+    });
+    await expect(attempt).rejects.toThrow('changed my mind');
+    expect(await count('first')).toBe(0);
+  });
+
+  it('rolls back when its first statement fails, and names that statement in the typed error', async () => {
+    await sql(em(), 'insert into sql_transaction_probe (name) values (?)', ['occupied']);
+    const attempt = sqlTransaction(em(), (tx) => sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['occupied']));
+    await expect(attempt).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    await expect(attempt).rejects.toThrow(/^insert into sql_transaction_probe .* - duplicate key value/);
+    // The connection went back clean: the next transactions on the pool commit.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => sqlTransaction(em(), (tx) => sql(tx, 'insert into sql_transaction_probe (name) values (?)', [`after ${i}`]))));
+    expect(await count('after 11')).toBe(1);
+  });
+
+  it('sends nothing for work that runs no statement, and returns what it returns', async () => {
+    expect(await sqlTransaction(em(), async () => 'nothing to do')).toBe('nothing to do');
+    expect((await sqlTransaction(em(), (tx) => sql<{ one: number }>(tx, 'select 1 as one')))[0]!.one).toBe(1);
+  });
+
   it('gives its connection back to the pool whatever happens (more transactions than the pool holds)', async () => {
     const failing = Array.from({ length: 12 }, (_, i) =>
       sqlTransaction(em(), async (tx) => {
