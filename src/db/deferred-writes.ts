@@ -78,23 +78,26 @@ export class DeferredWrites<T> implements Deferring {
  * Runs `work` (in a transaction) with every kind in `kinds` deferred, then writes all they collected
  * in one statement: each kind's INSERT or UPDATE becomes a data-modifying WITH query, which
  * PostgreSQL runs to completion whatever the main query reads. The kinds must not depend on each
- * other's rows within the statement (they all see the snapshot from before it).
+ * other's rows within the statement (they all see the snapshot from before it). With `last`, that
+ * statement is the transaction's last (SqlOptions.last): nothing may run in the transaction after
+ * `withDeferredWrites` returns.
  */
-export async function withDeferredWrites<R>(em: EntityManager, kinds: Deferring[], work: () => Promise<R>): Promise<R> {
+export async function withDeferredWrites<R>(em: EntityManager, kinds: Deferring[], work: () => Promise<R>, options: { last?: boolean } = {}): Promise<R> {
   const collecting = kinds.flatMap((kind) => {
     const rows = kind.collect(em);
     return rows ? [{ kind, rows }] : [];
   });
   try {
     const result = await work();
-    await writeTogether(em, collecting);
+    await writeTogether(em, collecting, options.last);
     return result;
   } finally {
     for (const { kind } of collecting) kind.stopCollecting(em);
   }
 }
 
-async function writeTogether(em: EntityManager, parts: { kind: Deferring; rows: unknown[] }[]): Promise<void> {
+/** `last`: the statement ends its transaction (SqlOptions.last). */
+async function writeTogether(em: EntityManager, parts: { kind: Deferring; rows: unknown[] }[], last = false): Promise<void> {
   const writing = parts.filter((part) => part.rows.length);
   if (!writing.length) return;
   const statements = writing.map((part) => part.kind.statementOf(part.rows));
@@ -102,7 +105,7 @@ async function writeTogether(em: EntityManager, parts: { kind: Deferring; rows: 
     em,
     `with ${statements.map((statement, index) => `write_${index} as (${statement.text})`).join(',\n')} select now() as at`,
     statements.flatMap((statement) => statement.values),
-    { prepared: true },
+    { prepared: true, last },
   );
   const at = new Date(row!.at);
   for (const part of writing) part.kind.writtenOf(part.rows, at);

@@ -7,8 +7,11 @@ export interface SqlClient {
   releaseConnection(connection: SqlConnection): Promise<unknown>;
 }
 export interface SqlConnection {
-  /** With a `name`, node-postgres prepares the statement once per connection under it and then only binds. */
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  /**
+   * With a `name`, node-postgres prepares the statement once per connection under it and then only
+   * binds. `last` is SqlOptions.last: node-postgres ignores it, sqlTransaction's connection acts on it.
+   */
+  query(config: { name?: string; text: string; values: unknown[]; last?: boolean }): Promise<{ rows: unknown[] }>;
 }
 
 /**
@@ -36,6 +39,11 @@ export interface SqlOptions {
    * slower. A text with a list expanded to its length (`in (?)`) is never named.
    */
   prepared?: boolean;
+  /**
+   * The transaction's last statement: in `sqlTransaction`, its COMMIT travels with it in the same
+   * round trip, and a statement after it is refused. Elsewhere it changes nothing.
+   */
+  last?: boolean;
 }
 
 /**
@@ -59,7 +67,7 @@ export async function sql<Row = Record<string, unknown>>(em: EntityManager, text
   const client = (transaction ?? em.getKnex()).client as unknown as SqlClient;
   const connection = await client.acquireConnection();
   try {
-    const result = await connection.query({ name, text: statement, values });
+    const result = await connection.query(options.last ? { name, text: statement, values, last: true } : { name, text: statement, values });
     return result.rows as Row[];
   } catch (error) {
     if (error instanceof Error) error.message = `${statement} - ${error.message}`;

@@ -14,6 +14,8 @@ describe('sqlTransaction', () => {
   beforeAll(async () => {
     app = await startTestApp();
     await sql(em(), 'create table sql_transaction_probe (name text primary key)');
+    // Checked at COMMIT, so a COMMIT can fail.
+    await sql(em(), 'create table sql_transaction_deferred_probe (name text, constraint deferred_unique unique (name) deferrable initially deferred)');
   });
   afterAll(() => app?.stop());
 
@@ -63,6 +65,55 @@ describe('sqlTransaction', () => {
   it('sends nothing for work that runs no statement, and returns what it returns', async () => {
     expect(await sqlTransaction(em(), async () => 'nothing to do')).toBe('nothing to do');
     expect((await sqlTransaction(em(), (tx) => sql<{ one: number }>(tx, 'select 1 as one')))[0]!.one).toBe(1);
+  });
+
+  describe('a statement marked last carries the COMMIT', () => {
+    it('commits with it and returns its rows, also when it is the only statement (BEGIN, it and COMMIT at once)', async () => {
+      const rows = await sqlTransaction(em(), async (tx) => {
+        await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['before last']);
+        return sql<{ name: string }>(tx, 'insert into sql_transaction_probe (name) values (?) returning name', ['last'], { last: true });
+      });
+      expect(rows).toEqual([{ name: 'last' }]);
+      expect([await count('before last'), await count('last')]).toEqual([1, 1]);
+
+      const alone = await sqlTransaction(em(), (tx) => sql<{ name: string }>(tx, 'insert into sql_transaction_probe (name) values (?) returning name', ['alone'], { last: true, prepared: true }));
+      expect(alone).toEqual([{ name: 'alone' }]);
+      expect(await count('alone')).toBe(1);
+    });
+
+    it('refuses a statement after it: what came before is committed, the refused one never runs', async () => {
+      const attempt = sqlTransaction(em(), async (tx) => {
+        await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['committed early'], { last: true });
+        await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['too late']);
+      });
+      await expect(attempt).rejects.toThrow(/no statement may follow the one marked last/);
+      expect([await count('committed early'), await count('too late')]).toEqual([1, 0]);
+    });
+
+    it('commits nothing when it fails, and leaves the connection clean', async () => {
+      await sql(em(), 'insert into sql_transaction_probe (name) values (?)', ['in the way']);
+      const attempt = sqlTransaction(em(), async (tx) => {
+        await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['rolled back']);
+        await sql(tx, 'insert into sql_transaction_probe (name) values (?)', ['in the way'], { last: true });
+      });
+      await expect(attempt).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+      expect(await count('rolled back')).toBe(0);
+      const fine = await Promise.all(Array.from({ length: 12 }, (_, i) => sqlTransaction(em(), (tx) => sql(tx, 'select ?::int as i', [i], { last: true }))));
+      expect(fine.map((rows) => rows[0]!.i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    });
+
+    it('fails with the COMMIT when the COMMIT fails (a deferred constraint), and nothing is kept', async () => {
+      const attempt = sqlTransaction(em(), async (tx) => {
+        await sql(tx, 'insert into sql_transaction_deferred_probe (name) values (?)', ['twice']);
+        await sql(tx, 'insert into sql_transaction_deferred_probe (name) values (?)', ['twice'], { last: true });
+      });
+      await expect(attempt).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+      expect((await sql<{ n: number }>(em(), 'select count(*)::int as n from sql_transaction_deferred_probe'))[0]!.n).toBe(0);
+    });
+
+    it('changes nothing outside sqlTransaction', async () => {
+      expect(await sql<{ n: number }>(em(), 'select 41 + 1 as n', [], { last: true })).toEqual([{ n: 42 }]);
+    });
   });
 
   it('gives its connection back to the pool whatever happens (more transactions than the pool holds)', async () => {

@@ -128,11 +128,17 @@ export class InboundMessageCommitter {
   private async commit(group: Waiting[]): Promise<InboundResult[]> {
     const ordered = [...group].sort((a, b) => compare(lockOrder(a), lockOrder(b)));
     const stored = await sqlTransaction(systemEm(this.deps.orm), (tx) =>
-      // The group's replies, conversation updates and events: one statement at the end.
-      withDeferredWrites(tx, [outboundRows, conversationWrites, eventRows], async () => {
-        const results = await storeInboundMessages(tx, ordered);
-        return new Map(ordered.map((item, index) => [item, results[index]!]));
-      }),
+      // The group's replies, conversation updates and events: one statement at the end, which
+      // carries the COMMIT.
+      withDeferredWrites(
+        tx,
+        [outboundRows, conversationWrites, eventRows],
+        async () => {
+          const results = await storeInboundMessages(tx, ordered);
+          return new Map(ordered.map((item, index) => [item, results[index]!]));
+        },
+        { last: true },
+      ),
     );
     const results = group.map((item) => stored.get(item)!);
     const events: DomainEvent[] = results.flatMap((result) => result.events);
