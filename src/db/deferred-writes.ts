@@ -48,9 +48,9 @@ export class DeferredWrites<T> implements Deferring {
     else await writeTogether(em, [{ kind: this, rows }]);
   }
 
-  /** Runs `work` with this kind deferred, then writes what it added. */
-  run<R>(em: EntityManager, work: () => Promise<R>): Promise<R> {
-    return withDeferredWrites(em, [this], work);
+  /** Runs `work` with this kind deferred, then writes what it added (see withDeferredWrites for `last`). */
+  run<R>(em: EntityManager, work: () => Promise<R>, options: { last?: boolean } = {}): Promise<R> {
+    return withDeferredWrites(em, [this], work, options);
   }
 
   /** Starts collecting for `em`: the rows added go to the array returned. Null when already collecting. */

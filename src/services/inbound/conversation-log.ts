@@ -85,6 +85,7 @@ export const eventRows = new DeferredWrites<EventDraft>(
  * Runs `work` in the transaction of `em` with its events written in one statement at the end: an
  * inbound message with a bot reply records four or five, each a round trip otherwise. The drafts
  * `appendEvent` returns meanwhile get their time then, before the commit; nothing reads them
- * earlier (events are published after the commit).
+ * earlier (events are published after the commit). With `last`, that statement ends the
+ * transaction (SqlOptions.last).
  */
-export const withDeferredEvents = <T>(em: EntityManager, work: () => Promise<T>): Promise<T> => eventRows.run(em, work);
+export const withDeferredEvents = <T>(em: EntityManager, work: () => Promise<T>, options: { last?: boolean } = {}): Promise<T> => eventRows.run(em, work, options);

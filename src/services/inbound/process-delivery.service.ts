@@ -206,7 +206,8 @@ async function applyStatuses(deps: InboundDeps, pending: PendingStatus[]): Promi
   if (!pending.length) return;
   try {
     const statuses = pending.map(({ organizationId, valid }) => ({ organizationId, valid }));
-    const events = await sqlTransaction(systemEm(deps.orm), (tx) => applyStatusBatch(tx, statuses));
+    // The batch's events are its last statement, and carry the COMMIT.
+    const events = await sqlTransaction(systemEm(deps.orm), (tx) => withDeferredEvents(tx, () => applyStatusBatch(tx, statuses), { last: true }));
     if (events.length) await deps.events.publish(events);
     return;
   } catch (error) {
