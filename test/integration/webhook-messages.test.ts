@@ -317,6 +317,24 @@ describe('webhook processing: inbound messages', () => {
       ]);
     });
 
+    it('finds a number it did not know once its channel is registered', async () => {
+      const customer = newCustomer();
+      const input = channelInput();
+      const later: ChannelRef = { phoneNumberId: input.phoneNumberId, wabaId: input.wabaId, displayPhoneNumber: input.displayPhoneNumber };
+      const early = message.text(customer.waId, 'before the number was registered');
+      await deliver(app, batch(fromCustomer(later, customer, early)));
+      expect(await rows(app, 'select 1 from message where wamid = ?', [early.id])).toHaveLength(0);
+
+      await app.client(org.ownerKey).request<any>(CREATE_CHANNEL, { input });
+      const first = message.text(customer.waId, 'after');
+      await deliver(app, batch(fromCustomer(later, customer, first)));
+      expect(await readMessage(first.id)).toMatchObject({ text: 'after' });
+      // And again, now that the worker knows it.
+      const second = message.text(customer.waId, 'and again');
+      await deliver(app, batch(fromCustomer(later, customer, second)));
+      expect(await readMessage(second.id)).toMatchObject({ text: 'and again' });
+    });
+
     it('quarantines malformed items with their reasons and stores the valid ones beside them', async () => {
       const customer = newCustomer();
       const first = message.text(customer.waId, 'first');

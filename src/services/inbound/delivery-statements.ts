@@ -46,6 +46,9 @@ async function markProcessed(em: EntityManager, deliveries: ProcessedDelivery[])
   return deliveries.map(() => undefined);
 }
 
+/** Channels remembered by phone number id at most (see DeliveryStatements.channel). */
+const MAX_KNOWN_CHANNELS = 100_000;
+
 /**
  * The webhook worker's statements per delivery job (read its deliveries, find their channels, mark
  * them processed), each shared by the jobs that run at the same moment (StatementBatcher). A job
@@ -56,6 +59,7 @@ export class DeliveryStatements {
   private readonly loads: StatementBatcher<string, StoredDelivery | null>;
   private readonly channels: StatementBatcher<string, InboundChannel | null>;
   private readonly processed: StatementBatcher<ProcessedDelivery, void>;
+  private readonly knownChannels = new Map<string, InboundChannel>();
 
   constructor(orm: Orm) {
     const em = systemEm(orm);
@@ -69,9 +73,23 @@ export class DeliveryStatements {
     return this.loads.submit(id);
   }
 
-  /** The channel Meta's phone number id belongs to, or null when it is not ours. */
-  channel(phoneNumberId: string): Promise<InboundChannel | null> {
-    return this.channels.submit(phoneNumberId);
+  /**
+   * The channel Meta's phone number id belongs to, or null when it is not ours. A channel's phone
+   * number id and organization never change and channels are not deleted (no mutation does either),
+   * so a channel found once is remembered: every delivery asked for its channel, a round trip that
+   * cost more than the lookup. A number not ours is asked again each time, as its channel may be
+   * created meanwhile.
+   */
+  async channel(phoneNumberId: string): Promise<InboundChannel | null> {
+    const known = this.knownChannels.get(phoneNumberId);
+    if (known) return known;
+    const found = await this.channels.submit(phoneNumberId);
+    if (found) {
+      // A bound, not a policy: only registered channels get here, far fewer than this.
+      if (this.knownChannels.size >= MAX_KNOWN_CHANNELS) this.knownChannels.clear();
+      this.knownChannels.set(phoneNumberId, found);
+    }
+    return found;
   }
 
   markProcessed(delivery: ProcessedDelivery): Promise<void> {
