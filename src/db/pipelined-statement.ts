@@ -25,9 +25,9 @@ const queryPrototype = Query.prototype as unknown as {
 /**
  * A statement with the BEGIN before it and the COMMIT after it in the same write, under one Sync:
  * PostgreSQL's extended protocol runs the messages in order and answers them together. On this
- * machine every round trip to PostgreSQL costs more CPU in system calls and wake-ups than most
- * statements cost to run (40% of the webhook worker's busy time was spent writing to PostgreSQL),
- * so a transaction should not send its BEGIN and COMMIT alone.
+ * machine a round trip to PostgreSQL costs more in system calls and wake-ups than most statements
+ * cost to run (in a CPU profile of the webhook worker, 40% of the busy samples were writes to
+ * PostgreSQL), so a transaction should not send its BEGIN and COMMIT alone.
  *
  * When the statement fails, PostgreSQL skips what follows it up to the Sync: COMMIT does not run,
  * and the transaction is left open and aborted (if it was begun), for the caller to roll back as
