@@ -69,6 +69,7 @@ const DURATION_MS = Number(args.duration) * 1000;
 const WARMUP_MS = Number(args.warmup) * 1000;
 const BURST = Number(args.burst);
 const HISTORY = Number(args.history);
+if (!(HISTORY >= 0)) throw new Error('--history: a number of conversations, 0 or more');
 const ROOT = path.resolve(__dirname, '..');
 
 const SECRETS = {
@@ -402,7 +403,7 @@ async function main() {
       worker: cpuSeconds(worker.process.pid!),
       postgres: cpuSecondsByName('postgres'),
       redis: cpuSecondsByName('redis-server'),
-      load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      load: ((usage) => (usage.user + usage.system) / 1e6)(process.cpuUsage()),
     });
     const busySince = (before: Record<string, number>, seconds: number) => {
       const after = pipelineCpu();
