@@ -12,10 +12,10 @@ export interface HistorySize {
 }
 
 /**
- * Gives the channels the history of a business in service, then VACUUM and ANALYZE: closed conversations
- * shared round robin over the channels, each with its contact and `messagesEach` messages (in and
- * out by turns, spread over the 30 days before yesterday), and the processed webhook delivery of
- * every inbound one. On an empty database PostgreSQL plans for tables it believes tiny (it reads
+ * Gives the channels the history of a business in service, then VACUUM and ANALYZE: closed
+ * conversations shared round robin over the channels, each with its contact and `messagesEach`
+ * messages (in and out by turns, spread over the 30 days before yesterday), and the processed
+ * webhook delivery of every inbound one. On an empty database PostgreSQL plans for tables it believes tiny (it reads
  * them whole and hashes them, and keeps such generic plans while the tables grow) until
  * autovacuum's analyze, a minute later, catches up: a run of a few seconds would measure those
  * plans rather than the ones of a system in service. Contacts' wa_ids start with 44 (the
