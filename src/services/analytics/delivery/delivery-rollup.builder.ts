@@ -3,7 +3,7 @@ import { sql } from '../../../db/sql';
 import type { BucketRollupBuilder } from '../rollup-builder';
 import { mergeOrganizationBuckets, withinOrganizationBuckets, type OrganizationBuckets } from '../organization-buckets';
 import { SPAN_MINUTES, distinctTimes, floorToSpan, type SpanMinutes } from './delivery-spans';
-import { REACHED_STAGES, REPLY_WINDOW, STAGE_COLUMNS, dimensionList } from './delivery-stages.sql';
+import { REACHED_STAGES, STAGE_COLUMNS, adjacentMessage, dimensionList } from './delivery-stages.sql';
 
 /** Rebuilds of one organization's delivery rollups take turns: the refresher and a rebuild job may overlap. */
 const LOCK_NAMESPACE = 7_300;
@@ -18,23 +18,22 @@ const COUNTERS = 'queued, sent, delivered, read, replied, failed';
  * The quarter hours of outbound messages whose "replied" the messages of `work` may change:
  * a message becomes the next one after its predecessor, so an inbound message arriving now
  * credits (and an outbound one inserted out of order un-credits) an older message of ours, whose
- * bucket the refresher did not mark.
+ * bucket the refresher did not mark. Only a conversation's first message in a quarter hour can
+ * follow a message of another quarter hour (the others follow one in their own, rebuilt anyway),
+ * so only those are looked up: a rebuild costs a probe per conversation, not per message.
  */
 async function bucketsOfPredecessors(em: EntityManager, work: OrganizationBuckets[]): Promise<OrganizationBuckets[]> {
-  const within = withinOrganizationBuckets('x.organization_id', 'x.created_at', work, QUARTER_HOUR);
+  const within = withinOrganizationBuckets('m.organization_id', 'm.created_at', work, QUARTER_HOUR);
+  const quarterHour = `date_bin('15 minutes', m.created_at, timestamptz 'epoch')`;
   const rows = await sql<{ organization_id: string; bucket: Date }>(
     em,
     `select distinct x.organization_id, date_bin('15 minutes', previous.created_at, timestamptz 'epoch') as bucket
-       from message x
-       cross join lateral (
-         select p.direction, p.created_at from message p
-          where p.conversation_id = x.conversation_id and p.type <> 'REACTION'
-            and p.created_at <= x.created_at and p.created_at > x.created_at - ${REPLY_WINDOW}
-            and (p.created_at < x.created_at or p.seq < x.seq)
-          order by p.created_at desc, p.seq desc
-          limit 1
-       ) previous
-      where ${within.text} and x.type <> 'REACTION' and previous.direction = 'OUT'`,
+       from (select distinct on (m.conversation_id, ${quarterHour}) m.organization_id, m.conversation_id, m.created_at, m.seq
+               from message m
+              where ${within.text} and m.type <> 'REACTION'
+              order by m.conversation_id, ${quarterHour}, m.created_at, m.seq) x
+       cross join lateral (${adjacentMessage('x', 'previous', 'adjacent.direction, adjacent.created_at')}) previous
+      where previous.direction = 'OUT'`,
     within.params,
   );
   return rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] }));

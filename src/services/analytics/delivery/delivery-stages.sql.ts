@@ -22,21 +22,37 @@ export const REACHED_STAGES = `cross join lateral (select
 
 export const REPLY_WINDOW = `interval '24 hours'`;
 
+/**
+ * The message next to `ref` in its conversation, before or after it, within REPLY_WINDOW: ordered
+ * by created_at, then insertion (seq); reactions are not messages here. As a query of `columns`
+ * (the neighbour is `adjacent`) returning at most one row.
+ *
+ * Two probes of the (conversation_id, created_at) index: the nearest time first, then the nearest
+ * insertion at that time. One `order by created_at, seq limit 1` cannot stop at the first row,
+ * because the index does not hold seq: it reads and sorts every message of the conversation in
+ * the window, for each message asked about (quadratic in a busy conversation).
+ */
+export function adjacentMessage(ref: string, side: 'previous' | 'next', columns: string): string {
+  const [inWindow, nearestFirst, beyond] =
+    side === 'next'
+      ? [`>= ${ref}.created_at and n.created_at < ${ref}.created_at + ${REPLY_WINDOW}`, 'asc', '>']
+      : [`<= ${ref}.created_at and n.created_at > ${ref}.created_at - ${REPLY_WINDOW}`, 'desc', '<'];
+  const beyondRef = (alias: string) => `(${alias}.created_at ${beyond} ${ref}.created_at or ${alias}.seq ${beyond} ${ref}.seq)`;
+  return `select ${columns} from message adjacent
+     where adjacent.conversation_id = ${ref}.conversation_id and adjacent.type <> 'REACTION'
+       and adjacent.created_at = (
+         select n.created_at from message n
+          where n.conversation_id = ${ref}.conversation_id and n.type <> 'REACTION' and n.created_at ${inWindow} and ${beyondRef('n')}
+          order by n.created_at ${nearestFirst} limit 1)
+       and ${beyondRef('adjacent')}
+     order by adjacent.seq ${nearestFirst} limit 1`;
+}
+
 export const STAGE_COLUMNS = `
   reached.delivered or m.sent_at is not null or m.status = 'SENT' as sent,
   reached.delivered,
   reached.read,
-  reached.delivered and exists (
-    select 1 from (
-      select next.direction from message next
-       where next.conversation_id = m.conversation_id and next.type <> 'REACTION'
-         and next.created_at >= m.created_at and next.created_at < m.created_at + ${REPLY_WINDOW}
-         and (next.created_at > m.created_at or next.seq > m.seq)
-       order by next.created_at, next.seq
-       limit 1
-    ) following
-    where following.direction = 'IN'
-  ) as replied,
+  reached.delivered and coalesce((${adjacentMessage('m', 'next', `adjacent.direction = 'IN'`)}), false) as replied,
   m.status = 'FAILED' as failed`;
 
 /** The columns a rollup row is kept by, besides its organization and time. */
