@@ -22,6 +22,7 @@ import { Migration20261122080000AnalyticsSeqWatermark } from './migrations/Migra
 import { Migration20261122090000DropEventOrganizationIdIndex } from './migrations/Migration20261122090000DropEventOrganizationIdIndex';
 import { Migration20261122100000PartialEventSeqIndexes } from './migrations/Migration20261122100000PartialEventSeqIndexes';
 import { Migration20261122110000LeanerMessageWrites } from './migrations/Migration20261122110000LeanerMessageWrites';
+import { Migration20261122120000AnalyticsPendingBuckets } from './migrations/Migration20261122120000AnalyticsPendingBuckets';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -42,6 +43,7 @@ export const migrationsList = [
   { name: 'Migration20261122090000DropEventOrganizationIdIndex', class: Migration20261122090000DropEventOrganizationIdIndex },
   { name: 'Migration20261122100000PartialEventSeqIndexes', class: Migration20261122100000PartialEventSeqIndexes },
   { name: 'Migration20261122110000LeanerMessageWrites', class: Migration20261122110000LeanerMessageWrites },
+  { name: 'Migration20261122120000AnalyticsPendingBuckets', class: Migration20261122120000AnalyticsPendingBuckets },
 ];
 
 export interface OrmOptions {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '../../db/entity-manager';
 import { sql } from '../../db/sql';
 import { BUCKET_MS, floorBucket } from './analytics-range';
-import { mergeOrganizationBuckets, type OrganizationBuckets } from './organization-buckets';
+import { bucketPairs, mergeOrganizationBuckets, type OrganizationBuckets } from './organization-buckets';
 import type { BucketRollupBuilder, ConversationFactsBuilder, RollupBuilder } from './rollup-builder';
 import { ROLLUP_BUILDERS } from './rollup-registry';
 
@@ -40,13 +40,79 @@ export async function rebuildBuckets(em: EntityManager, work: OrganizationBucket
 }
 
 /**
+ * Pending quarter hours rebuilt per pass once they have ended: the first pass after a quarter hour
+ * would otherwise rebuild every organization's at once.
+ */
+const DUE_PER_PASS = 400;
+
+/**
+ * Splits `work` at `open`, the quarter hour being written, and owes the open part: reports read that
+ * quarter hour from the raw rows (splitRange), so its rollups are rebuilt once, after it has ended,
+ * rather than on every pass while it grows (which made the work of a quarter hour grow with the
+ * square of its messages). Buckets before `open` that a change in the open part alters (a reply
+ * credits an older message of ours) are returned with the ended part, to rebuild now.
+ */
+async function deferOpenBuckets(em: EntityManager, work: OrganizationBuckets[], open: Date, builders: readonly BucketRollupBuilder[]) {
+  const split = (list: OrganizationBuckets[], ended: boolean) =>
+    list.map(({ organizationId, buckets }) => ({ organizationId, buckets: buckets.filter((bucket) => bucket < open === ended) }));
+  const openWork = mergeOrganizationBuckets(split(work, false));
+  if (!openWork.length) return work;
+  const pairs = bucketPairs(openWork);
+  await sql(em, 'insert into analytics_pending_bucket (organization_id, bucket) select * from unnest(?::uuid[], ?::timestamptz[]) on conflict do nothing', [
+    pairs.organizations,
+    pairs.buckets,
+  ]);
+  const affected: OrganizationBuckets[][] = [];
+  for (const builder of builders) if (builder.earlierBucketsAffected) affected.push(await builder.earlierBucketsAffected(em, openWork));
+  return mergeOrganizationBuckets(split(work, true), ...affected.map((list) => split(list, true)));
+}
+
+/** Takes (deletes and returns) up to DUE_PER_PASS owed quarter hours that have ended, oldest first. */
+async function takeDueBuckets(em: EntityManager, open: Date): Promise<OrganizationBuckets[]> {
+  const rows = await sql<{ organization_id: string; bucket: Date }>(
+    em,
+    `delete from analytics_pending_bucket p
+      using (select bucket, organization_id from analytics_pending_bucket where bucket < ? order by bucket, organization_id limit ?) due
+      where p.bucket = due.bucket and p.organization_id = due.organization_id
+     returning p.organization_id, p.bucket`,
+    [open, DUE_PER_PASS],
+  );
+  return mergeOrganizationBuckets(rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
+}
+
+/**
+ * Applies the events in (lower, upper]: rebuilds the facts of their conversations, and returns the
+ * quarter hours they touched that are to be rebuilt now (the open one is owed: deferOpenBuckets).
+ */
+async function applySlice(em: EntityManager, lower: string, upper: string, open: Date, builders: readonly RollupBuilder[]) {
+  const conversations = await sql<{ conversation_id: string }>(em, 'select distinct conversation_id from conversation_event where seq > ? and seq <= ?', [
+    lower,
+    upper,
+  ]);
+  await rebuildConversationFacts(em, conversations.map((row) => row.conversation_id), builders);
+
+  // The quarter hour an event counts in: its message's time for message events, else its own.
+  const dirty = await sql<{ organization_id: string; bucket: Date }>(
+    em,
+    `select distinct e.organization_id, date_bin('15 minutes', coalesce(m.created_at, e.created_at), timestamptz 'epoch') as bucket
+       from conversation_event e
+       left join message m on m.id = case when e.data->>'messageId' ~* '^[0-9a-f-]{36}$' then (e.data->>'messageId')::uuid end
+      where e.seq > ? and e.seq <= ?`,
+    [lower, upper],
+  );
+  const touched = mergeOrganizationBuckets(dirty.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
+  return { conversations: conversations.length, work: await deferOpenBuckets(em, touched, open, bucketBuilders(builders)) };
+}
+
+/**
  * One pass of the refresher: applies the events after the last applied one (a slice of at most
  * EVENTS_PER_PASS) to every rollup, then moves the mark before which rollups are complete.
  * Events are taken in `seq` order, the order the EventSequencer gives committed events, so an
  * event never appears below the mark after the mark has passed it (ids, drawn at insert, could).
- * An event is picked up once it is sequenced, milliseconds after its commit. The state row is
- * locked for the pass, so concurrent refreshers (several worker processes) skip instead of doing
- * the same work twice.
+ * An event is picked up once it is sequenced, milliseconds after its commit. The quarter hour
+ * being written is owed rather than rebuilt (deferOpenBuckets), and paid once it has ended; the
+ * mark never passes a quarter hour still owed. The state row is locked for the pass, so
+ * concurrent refreshers (several worker processes) skip instead of doing the same work twice.
  */
 async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]): Promise<RefreshResult & { caughtUp: boolean }> {
   return em.transactional(async (tx) => {
@@ -55,6 +121,8 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
       'select last_seq, now() as now from analytics_refresh_state where id = 1 for update skip locked',
     );
     if (!state) return { events: 0, conversations: 0, buckets: 0, ran: false, caughtUp: true };
+    const now = new Date(state.now);
+    const open = floorBucket(now);
     const lower = state.last_seq;
     const [window] = await sql<{ upper: string | null; count: string; upper_at: Date | null }>(
       tx,
@@ -63,42 +131,26 @@ async function refreshPass(em: EntityManager, builders: readonly RollupBuilder[]
       [lower, EVENTS_PER_PASS],
     );
     const count = Number(window!.count);
-    const now = new Date(state.now);
-    if (!window!.upper) {
-      await sql(tx, 'update analytics_refresh_state set complete_before = greatest(complete_before, ?), updated_at = now() where id = 1', [floorBucket(now)]);
-      return { events: 0, conversations: 0, buckets: 0, ran: true, caughtUp: true };
-    }
-    const upper = window!.upper;
+    const upper = window!.upper ?? lower;
 
-    const conversations = await sql<{ conversation_id: string }>(
-      tx,
-      'select distinct conversation_id from conversation_event where seq > ? and seq <= ?',
-      [lower, upper],
-    );
-    await rebuildConversationFacts(tx, conversations.map((row) => row.conversation_id), builders);
-
-    // The quarter hour an event counts in: its message's time for message events, else its own.
-    const dirty = await sql<{ organization_id: string; bucket: Date }>(
-      tx,
-      `select distinct e.organization_id,
-              to_timestamp(floor(extract(epoch from coalesce(m.created_at, e.created_at)) / ?) * ?) as bucket
-         from conversation_event e
-         left join message m on m.id = case when e.data->>'messageId' ~* '^[0-9a-f-]{36}$' then (e.data->>'messageId')::uuid end
-        where e.seq > ? and e.seq <= ?`,
-      [BUCKET_MS / 1000, BUCKET_MS / 1000, lower, upper],
-    );
-    const work = mergeOrganizationBuckets(dirty.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
+    const applied = window!.upper ? await applySlice(tx, lower, upper, open, builders) : { conversations: 0, work: [] };
+    const work = mergeOrganizationBuckets(applied.work, await takeDueBuckets(tx, open));
     await rebuildBuckets(tx, work, builders);
 
-    const caughtUp = count < EVENTS_PER_PASS;
-    // Behind a backlog, rollups are complete only up to the newest event applied.
-    const completeBefore = floorBucket(caughtUp ? now : new Date(window!.upper_at!));
+    const [owed] = await sql<{ oldest: Date | null }>(tx, 'select min(bucket) as oldest from analytics_pending_bucket');
+    const oldestOwed = owed!.oldest ? new Date(owed!.oldest) : null;
+    // Behind a backlog, rollups are complete only up to the newest event applied; never past a quarter hour owed.
+    const eventsCaughtUp = count < EVENTS_PER_PASS;
+    let completeBefore = floorBucket(eventsCaughtUp ? now : new Date(window!.upper_at!));
+    if (oldestOwed && oldestOwed < completeBefore) completeBefore = oldestOwed;
     await sql(
       tx,
       'update analytics_refresh_state set last_seq = ?, complete_before = greatest(complete_before, ?), updated_at = now() where id = 1',
       [upper, completeBefore],
     );
-    return { events: count, conversations: conversations.length, buckets: dirty.length, ran: true, caughtUp };
+    const buckets = work.reduce((sum, item) => sum + item.buckets.length, 0);
+    const dueLeft = oldestOwed !== null && oldestOwed < open;
+    return { events: count, conversations: applied.conversations, buckets, ran: true, caughtUp: eventsCaughtUp && !dueLeft };
   });
 }
 

@@ -22,6 +22,12 @@ export interface BucketRollupBuilder {
   kind: 'bucket';
   name: string;
   rebuildBuckets(em: EntityManager, work: OrganizationBuckets[]): Promise<void>;
+  /**
+   * Buckets before `work` whose rows the raw rows of `work` can change, when a rebuild of `work`
+   * would rebuild them too. The refresher asks when it puts off rebuilding `work` (the quarter hour
+   * being written), so that the ended buckets are not left stale meanwhile.
+   */
+  earlierBucketsAffected?(em: EntityManager, work: OrganizationBuckets[]): Promise<OrganizationBuckets[]>;
 }
 
 export type RollupBuilder = ConversationFactsBuilder | BucketRollupBuilder;

@@ -128,4 +128,5 @@ export const deliveryRollupBuilder: BucketRollupBuilder = {
       await rebuildSums(em, span, SPAN_MINUTES[level - 1]!, touched);
     }
   },
+  earlierBucketsAffected: (em, work) => bucketsOfPredecessors(em, floorWork(mergeOrganizationBuckets(work), QUARTER_HOUR)),
 };
