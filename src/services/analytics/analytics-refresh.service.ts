@@ -52,7 +52,13 @@ const DUE_PER_PASS = 400;
  * square of its messages). Buckets before `open` that a change in the open part alters (a reply
  * credits an older message of ours) are returned with the ended part, to rebuild now.
  */
-async function deferOpenBuckets(em: EntityManager, work: OrganizationBuckets[], open: Date, builders: readonly BucketRollupBuilder[]) {
+async function deferOpenBuckets(
+  em: EntityManager,
+  work: OrganizationBuckets[],
+  conversationIds: string[],
+  open: Date,
+  builders: readonly BucketRollupBuilder[],
+) {
   const split = (list: OrganizationBuckets[], ended: boolean) =>
     list.map(({ organizationId, buckets }) => ({ organizationId, buckets: buckets.filter((bucket) => bucket < open === ended) }));
   const openWork = mergeOrganizationBuckets(split(work, false));
@@ -63,7 +69,7 @@ async function deferOpenBuckets(em: EntityManager, work: OrganizationBuckets[], 
     pairs.buckets,
   ]);
   const affected: OrganizationBuckets[][] = [];
-  for (const builder of builders) if (builder.earlierBucketsAffected) affected.push(await builder.earlierBucketsAffected(em, openWork));
+  for (const builder of builders) if (builder.earlierBucketsAffected) affected.push(await builder.earlierBucketsAffected(em, conversationIds, open));
   return mergeOrganizationBuckets(split(work, true), ...affected.map((list) => split(list, true)));
 }
 
@@ -101,7 +107,8 @@ async function applySlice(em: EntityManager, lower: string, upper: string, open:
     [lower, upper],
   );
   const touched = mergeOrganizationBuckets(dirty.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
-  return { conversations: conversations.length, work: await deferOpenBuckets(em, touched, open, bucketBuilders(builders)) };
+  const conversationIds = conversations.map((row) => row.conversation_id);
+  return { conversations: conversations.length, work: await deferOpenBuckets(em, touched, conversationIds, open, bucketBuilders(builders)) };
 }
 
 /**

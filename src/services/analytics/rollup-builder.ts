@@ -23,11 +23,12 @@ export interface BucketRollupBuilder {
   name: string;
   rebuildBuckets(em: EntityManager, work: OrganizationBuckets[]): Promise<void>;
   /**
-   * Buckets before `work` whose rows the raw rows of `work` can change, when a rebuild of `work`
-   * would rebuild them too. The refresher asks when it puts off rebuilding `work` (the quarter hour
-   * being written), so that the ended buckets are not left stale meanwhile.
+   * Buckets before `from` whose rows can change because these conversations have new rows from
+   * `from` on. The refresher asks when it puts off rebuilding the quarter hour being written, so
+   * that ended buckets are not left stale meanwhile; the answer costs a few index probes per
+   * conversation, whatever the size of that quarter hour.
    */
-  earlierBucketsAffected?(em: EntityManager, work: OrganizationBuckets[]): Promise<OrganizationBuckets[]>;
+  earlierBucketsAffected?(em: EntityManager, conversationIds: string[], from: Date): Promise<OrganizationBuckets[]>;
 }
 
 export type RollupBuilder = ConversationFactsBuilder | BucketRollupBuilder;

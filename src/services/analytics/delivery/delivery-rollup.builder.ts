@@ -1,4 +1,5 @@
 import type { EntityManager } from '../../../db/entity-manager';
+import { arrayLiteral } from '../../../db/pg-array';
 import { sql } from '../../../db/sql';
 import type { BucketRollupBuilder } from '../rollup-builder';
 import { mergeOrganizationBuckets, withinOrganizationBuckets, type OrganizationBuckets } from '../organization-buckets';
@@ -35,6 +36,31 @@ async function bucketsOfPredecessors(em: EntityManager, work: OrganizationBucket
        cross join lateral (${adjacentMessage('x', 'previous', 'adjacent.direction, adjacent.created_at')}) previous
       where previous.direction = 'OUT'`,
     within.params,
+  );
+  return rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] }));
+}
+
+/**
+ * bucketsOfPredecessors for conversations with new messages from `from` on: only the first of them
+ * can follow a message before `from`.
+ */
+async function bucketsBeforeAnswered(em: EntityManager, conversationIds: string[], from: Date): Promise<OrganizationBuckets[]> {
+  if (!conversationIds.length) return [];
+  const rows = await sql<{ organization_id: string; bucket: Date }>(
+    em,
+    `select distinct x.organization_id, date_bin('15 minutes', previous.created_at, timestamptz 'epoch') as bucket
+       from unnest(?::uuid[]) as c(id)
+       cross join lateral (
+         select m.organization_id, m.conversation_id, m.created_at, m.seq from message m
+          where m.conversation_id = c.id and m.type <> 'REACTION'
+            and m.created_at = (select n.created_at from message n
+                                 where n.conversation_id = c.id and n.type <> 'REACTION' and n.created_at >= ?
+                                 order by n.created_at limit 1)
+          order by m.seq limit 1
+       ) x
+       cross join lateral (${adjacentMessage('x', 'previous', 'adjacent.direction, adjacent.created_at')}) previous
+      where previous.direction = 'OUT'`,
+    [arrayLiteral(conversationIds), from],
   );
   return rows.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] }));
 }
@@ -128,5 +154,5 @@ export const deliveryRollupBuilder: BucketRollupBuilder = {
       await rebuildSums(em, span, SPAN_MINUTES[level - 1]!, touched);
     }
   },
-  earlierBucketsAffected: (em, work) => bucketsOfPredecessors(em, floorWork(mergeOrganizationBuckets(work), QUARTER_HOUR)),
+  earlierBucketsAffected: bucketsBeforeAnswered,
 };
