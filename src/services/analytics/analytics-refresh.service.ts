@@ -40,9 +40,10 @@ export async function rebuildBuckets(em: EntityManager, work: OrganizationBucket
 }
 
 /**
- * Owed quarter hours rebuilt per run once they have ended. A run does not loop for more: the first
- * run after a quarter hour ends would otherwise rebuild every organization's at once, a burst of
- * database work; the rest are paid by the next runs, and until then reports read them raw.
+ * Owed quarter hours rebuilt per pass once they have ended. A run makes more passes only while new
+ * events are behind, not for owed quarter hours: the first run after a quarter hour ends would
+ * otherwise rebuild every organization's at once, a burst of database work. The rest are paid by
+ * the next runs, and until then reports read them raw.
  */
 const DUE_PER_PASS = 500;
 
