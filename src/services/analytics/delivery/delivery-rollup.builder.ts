@@ -41,10 +41,11 @@ async function bucketsOfPredecessors(em: EntityManager, work: OrganizationBucket
 }
 
 /**
- * bucketsOfPredecessors for conversations with new messages from `from` on: only the first of them
- * can follow a message before `from`.
+ * The quarter hours before `from` of outbound messages whose "replied" these conversations'
+ * messages from `from` on may change (see bucketsOfPredecessors): only the first of those messages
+ * can follow one before `from`, so this costs a few probes per conversation.
  */
-async function bucketsBeforeAnswered(em: EntityManager, conversationIds: string[], from: Date): Promise<OrganizationBuckets[]> {
+async function predecessorBucketsBefore(em: EntityManager, conversationIds: string[], from: Date): Promise<OrganizationBuckets[]> {
   if (!conversationIds.length) return [];
   const rows = await sql<{ organization_id: string; bucket: Date }>(
     em,
@@ -154,5 +155,5 @@ export const deliveryRollupBuilder: BucketRollupBuilder = {
       await rebuildSums(em, span, SPAN_MINUTES[level - 1]!, touched);
     }
   },
-  earlierBucketsAffected: bucketsBeforeAnswered,
+  earlierBucketsAffected: predecessorBucketsBefore,
 };
