@@ -97,7 +97,8 @@ async function applySlice(em: EntityManager, lower: string, upper: string, open:
     lower,
     upper,
   ]);
-  await rebuildConversationFacts(em, conversations.map((row) => row.conversation_id), builders);
+  const conversationIds = conversations.map((row) => row.conversation_id);
+  await rebuildConversationFacts(em, conversationIds, builders);
 
   // The quarter hour an event counts in: its message's time for message events, else its own.
   const dirty = await sql<{ organization_id: string; bucket: Date }>(
@@ -109,7 +110,6 @@ async function applySlice(em: EntityManager, lower: string, upper: string, open:
     [lower, upper],
   );
   const touched = mergeOrganizationBuckets(dirty.map((row) => ({ organizationId: row.organization_id, buckets: [new Date(row.bucket)] })));
-  const conversationIds = conversations.map((row) => row.conversation_id);
   return { conversations: conversations.length, work: await deferOpenBuckets(em, touched, conversationIds, open, bucketBuilders(builders)) };
 }
 
