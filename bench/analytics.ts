@@ -46,6 +46,7 @@ import { calibrateActivity, generateHistory } from './analytics/history-generato
 import type { OrgModel } from './analytics/history-model';
 import { timeQuery, type QueryFigures, type TimedQuery } from './analytics/query-timing';
 import { startAppProcess, type AppProcess } from './lib/app-process';
+import { RUN_SECRETS, requireEnv, withDatabase } from './lib/bench-env';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { perSecond } from './lib/stats';
 
@@ -218,26 +219,6 @@ if (args.build !== 'refresh' && args.build !== 'rebuild') throw new Error('--bui
 if (args.pg !== 'private' && args.pg !== 'shared') throw new Error('--pg is private or shared');
 
 const DAY_MS = 86_400_000;
-const SECRETS = {
-  META_APP_SECRET: randomBytes(16).toString('hex'),
-  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
-  ADMIN_TOKEN: randomBytes(16).toString('hex'),
-  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  JWT_SECRET: randomBytes(32).toString('hex'),
-};
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
-  return value;
-}
-
-const withDatabase = (serverUrl: string, database: string) => {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const fmtMs = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
 const count = (value: number) => value.toLocaleString('en-US');
@@ -318,7 +299,7 @@ async function main() {
 
     app = await startAppProcess(
       {
-        ...SECRETS,
+        ...RUN_SECRETS,
         ROLE: 'api',
         NODE_ENV: 'production',
         LOG_LEVEL: args['log-level']!,
@@ -337,11 +318,11 @@ async function main() {
     const window = { start: now - DAYS * DAY_MS, now };
     const secondVersionFrom = window.start + (DAYS / 2) * DAY_MS;
     const setup = await timed('organizations, channels, agents, templates, 20 + 6 flows (API)', async () => {
-      const main = await setupOrganization(appUrl, SECRETS.ADMIN_TOKEN, db, {
+      const main = await setupOrganization(appUrl, RUN_SECRETS.ADMIN_TOKEN, db, {
         name: 'Analytics bench', timeZone: 'America/Sao_Paulo', utcOffsetHours: -3, channels: 3, agents: 12, flows: benchFlowSpecs(),
         conversations: CONVERSATIONS, messages: MESSAGES, secondVersionFrom, historyStart: window.start,
       });
-      const small = await setupOrganization(appUrl, SECRETS.ADMIN_TOKEN, db, {
+      const small = await setupOrganization(appUrl, RUN_SECRETS.ADMIN_TOKEN, db, {
         name: 'Small neighbour', timeZone: 'Africa/Lagos', utcOffsetHours: 1, channels: 1, agents: 2, flows: smallOrgFlows(),
         conversations: Math.max(50, Math.round(CONVERSATIONS / 200)), messages: Math.max(500, Math.round(MESSAGES / 200)), secondVersionFrom, historyStart: window.start,
       });

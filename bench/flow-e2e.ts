@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { FakeGraphApi } from '../src/devtools/fake-graph';
+import { RUN_SECRETS, graphql, requireEnv, withDatabase } from './lib/bench-env';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
 import { seedHistory } from './lib/seed-history';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
@@ -70,14 +71,6 @@ if (!(CUSTOMERS >= 1 && MESSAGES >= 1 && MESSAGES <= 3 && RATE > 0 && WORKERS >=
 }
 
 const GRAPH_VERSION = 'v25.0';
-const SECRETS = {
-  META_APP_SECRET: randomBytes(16).toString('hex'),
-  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
-  ADMIN_TOKEN: randomBytes(16).toString('hex'),
-  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  JWT_SECRET: randomBytes(32).toString('hex'),
-};
-
 /** Three steps, one reply each: buttons, a validated question, a condition then the end. */
 const FLOW = {
   start: 'welcome',
@@ -93,22 +86,12 @@ const FLOW = {
   ],
 };
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
-  return value;
-}
-
 if (args.pg !== 'private' && args.pg !== 'shared') throw new Error('--pg is private or shared');
 /** Set in main() when the run has its own PostgreSQL. */
 let privatePg: PrivatePostgres | undefined;
 const adminUrl = () => privatePg?.url ?? requireEnv('DATABASE_URL');
 
-const databaseUrl = (name: string) => {
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
-};
+const databaseUrl = (name: string) => withDatabase(adminUrl(), name);
 
 async function admin(sql: string) {
   const client = new Client({ connectionString: adminUrl() });
@@ -118,17 +101,6 @@ async function admin(sql: string) {
   } finally {
     await client.end();
   }
-}
-
-async function graphql<T = any>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +216,7 @@ async function main() {
     REDIS_URL: requireEnv('REDIS_URL'),
     REDIS_PREFIX: prefix,
     META_GRAPH_URL: `${fake.url}/${GRAPH_VERSION}`,
-    ...SECRETS,
+    ...RUN_SECRETS,
     ...(args.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${profilerPreload(path.resolve(args.profile))}`.trim() } : {}),
   };
   const processes: { label: string; app: AppProcess }[] = [];
@@ -256,7 +228,7 @@ async function main() {
     const api = processes[0]!.app;
     await db.connect();
 
-    const org = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
+    const org = await graphql(api.url, RUN_SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
       input: { name: 'Flow bench' },
     });
     const key: string = org.createOrganization.secret;
@@ -291,7 +263,7 @@ async function main() {
       if (k === 1) return { ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'sales', title: 'Sales' } } };
       return { ...base, type: 'text', text: { body: `customer${waId}@example.com` } };
     };
-    const poster = new WebhookPoster(api.url, SECRETS.META_APP_SECRET, 128);
+    const poster = new WebhookPoster(api.url, RUN_SECRETS.META_APP_SECRET, 128);
     posters.push(poster);
     const post = (waId: string, k: number) =>
       poster.post(

@@ -27,6 +27,7 @@ import { Client } from 'pg';
 import { FakeGraphApi, type RecordedRequest } from '../src/devtools/fake-graph';
 import { bullConnection } from '../src/app/redis';
 import { startAppProcess, type AppProcess } from './lib/app-process';
+import { requireEnv, withDatabase } from './lib/bench-env';
 
 const ADMIN_TOKEN = `bench-admin-${randomBytes(8).toString('hex')}`;
 const GRAPH_VERSION = 'v25.0';
@@ -41,17 +42,7 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run eval "$(bash scripts/services.sh env)" first`);
-  return value;
-}
-
-const databaseUrl = (name: string) => {
-  const url = new URL(requireEnv('DATABASE_URL'));
-  url.pathname = `/${name}`;
-  return url.toString();
-};
+const databaseUrl = (name: string) => withDatabase(requireEnv('DATABASE_URL'), name);
 
 async function adminSql(sql: string): Promise<void> {
   const client = new Client({ connectionString: requireEnv('DATABASE_URL') });

@@ -33,6 +33,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { cpuSeconds, cpuSecondsByName, freePort, startAppProcess, type AppProcess } from './lib/app-process';
+import { RUN_SECRETS, requireEnv, withDatabase } from './lib/bench-env';
 import { openLoop, type LoadResult, type Send } from './lib/load';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
 import { seedHistory } from './lib/seed-history';
@@ -72,14 +73,6 @@ const HISTORY = Number(args.history);
 if (!(HISTORY >= 0)) throw new Error('--history: a number of conversations, 0 or more');
 const ROOT = path.resolve(__dirname, '..');
 
-const SECRETS = {
-  META_APP_SECRET: randomBytes(16).toString('hex'),
-  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
-  ADMIN_TOKEN: randomBytes(16).toString('hex'),
-  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  JWT_SECRET: randomBytes(32).toString('hex'),
-};
-
 /** What an agent's screen asks for. */
 const SUBSCRIPTION = `subscription { conversationEvents {
   __typename cursor conversationId at
@@ -89,12 +82,6 @@ const SUBSCRIPTION = `subscription { conversationEvents {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
-  return value;
-}
 
 /** Runs `work` over `items` with at most `concurrency` at once. */
 async function pool<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -174,7 +161,7 @@ function inbound(org: Org, text: string): string {
 const posters = new Map<string, WebhookPoster>();
 const webhook = async (url: string, body: string) => {
   let poster = posters.get(url);
-  if (!poster) posters.set(url, (poster = new WebhookPoster(url, SECRETS.META_APP_SECRET, 64)));
+  if (!poster) posters.set(url, (poster = new WebhookPoster(url, RUN_SECRETS.META_APP_SECRET, 64)));
   return { status: await poster.post(body) };
 };
 
@@ -301,15 +288,11 @@ async function main() {
   const adminUrl = requireEnv('DATABASE_URL');
   const redisUrl = requireEnv('REDIS_URL');
   const database = `wa_bench_${randomBytes(5).toString('hex')}`;
-  const databaseUrl = (() => {
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    return url.toString();
-  })();
+  const databaseUrl = withDatabase(adminUrl, database);
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const logFile = path.join(tmpdir(), `${database}.log`);
   const env = {
-    ...SECRETS,
+    ...RUN_SECRETS,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_MAX: '10',
@@ -346,7 +329,7 @@ async function main() {
     // Organizations, each with a channel and one customer whose conversation is open.
     let setupAt = now();
     const orgs = await pool(Array.from({ length: ORGS }, (_, i) => i), 16, async (i): Promise<Org> => {
-      const created = await graphql(api.url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
+      const created = await graphql(api.url, RUN_SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } secret } }', {
         input: { name: `Bench ${i}` },
       });
       const phoneNumberId = `7${String(i).padStart(9, '0')}${randomBytes(3).toString('hex').replace(/\D/g, '1')}`;

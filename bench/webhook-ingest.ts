@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
+import { RUN_SECRETS, graphql, requireEnv, withDatabase } from './lib/bench-env';
 import { WebhookPoster } from './lib/webhook-poster';
 import { closedLoop, combine, openLoop, type LoadResult, type Send } from './lib/load';
 import { startPrivatePostgres } from './lib/private-postgres';
@@ -50,20 +51,6 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 /** After the first round everything is warm; a short settle lets the previous phase's tail finish. */
 const SETTLE_MS = 500;
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run \`eval "$(bash scripts/services.sh env)"\` first`);
-  return value;
-}
-
-const SECRETS = {
-  META_APP_SECRET: randomBytes(16).toString('hex'),
-  META_VERIFY_TOKEN: randomBytes(8).toString('hex'),
-  ADMIN_TOKEN: randomBytes(16).toString('hex'),
-  ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  JWT_SECRET: randomBytes(32).toString('hex'),
-};
-
 async function admin(adminUrl: string, sql: string) {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
@@ -74,19 +61,8 @@ async function admin(adminUrl: string, sql: string) {
   }
 }
 
-async function graphql(url: string, token: string, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
 async function createChannel(url: string) {
-  const org = await graphql(url, SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { secret } }', {
+  const org = await graphql(url, RUN_SECRETS.ADMIN_TOKEN, 'mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { secret } }', {
     input: { name: 'Bench' },
   });
   const phoneNumberId = `1${Date.now()}`;
@@ -157,7 +133,7 @@ function deliveryFactory(channel: { phoneNumberId: string; wabaId: string }): (n
 
 /** Keep-alive POSTs of fresh signed deliveries, at most `sockets` connections. */
 function webhookSender(url: string, channel: { phoneNumberId: string; wabaId: string }, sockets: number): { send: Send; poster: WebhookPoster } {
-  const poster = new WebhookPoster(url, SECRETS.META_APP_SECRET, sockets);
+  const poster = new WebhookPoster(url, RUN_SECRETS.META_APP_SECRET, sockets);
   const delivery = deliveryFactory(channel);
   let n = 0;
   return { send: () => poster.post(delivery(n++)), poster };
@@ -210,15 +186,11 @@ async function main() {
     process.exit(130);
   });
   const database = `wa_bench_${randomBytes(5).toString('hex')}`;
-  const databaseUrl = (() => {
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    return url.toString();
-  })();
+  const databaseUrl = withDatabase(adminUrl, database);
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const logFile = path.join(tmpdir(), `${database}.log`);
   const env = {
-    ...SECRETS,
+    ...RUN_SECRETS,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     REDIS_URL: requireEnv('REDIS_URL'),
