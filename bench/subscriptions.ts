@@ -28,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -404,10 +405,13 @@ async function main() {
     const scansBefore = await sequentialScans(db);
     const started = now();
     let pipelineCpuBefore = pipelineCpu();
+    // This process timestamps every delivery: when its own event loop lags, the latencies include that lag.
+    const loadLoopDelay = monitorEventLoopDelay({ resolution: 5 });
     setTimeout(() => {
       receiver.reset();
       receiver.measuring = true;
       pipelineCpuBefore = pipelineCpu();
+      loadLoopDelay.enable();
     }, WARMUP_MS);
     const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
     const pipelineBusy = busySince(pipelineCpuBefore, (now() - started - WARMUP_MS) / 1000);
@@ -427,6 +431,8 @@ async function main() {
     console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
     console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
+    loadLoopDelay.disable();
+    console.log(`  ${'event-loop delay of this (load) process'.padEnd(46)} p99 ${ms(loadLoopDelay.percentile(99) / 1e6)}   max ${ms(loadLoopDelay.max / 1e6)}`);
     console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
     console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
     if (args['pipeline-only']) return;
