@@ -14,7 +14,7 @@ import type { Viewer } from '../../auth/viewer';
 import type { MemberViewer } from '../scope';
 import { DirectStream, PrefetchingStream, type DirectSocket } from './delivery-streams';
 import { queueFrom } from './event-queue';
-import { SharedDelivery, type SharedResult } from './shared-delivery';
+import { SharedDelivery } from './shared-delivery';
 import type { Corkable } from './write-batch';
 import type { LiveRoot } from './live-event';
 import type { ShortLivedCache } from './short-lived-cache';
@@ -41,7 +41,7 @@ export interface DeliveryTarget {
   transport?: Corkable;
 }
 
-/** Subscribers executing as one: a short id for result cache keys, and the last delivery made. */
+/** Subscribers executing as one: a short id for result cache keys, and the last delivery made in this tick. */
 interface Group {
   id: number;
   lastRoot: unknown;
@@ -87,6 +87,8 @@ export class FanoutExecutor {
   private readonly prepared = new WeakMap<ExecutionArgs, { source: AsyncIterable<unknown>; target?: DeliveryTarget }>();
   private readonly groups = new Map<string, Group>();
   private lastExecutionId = 0;
+  /** Groups whose last delivery is remembered (see `remember`). */
+  private rememberedThisTick: Group[] = [];
   /** Contexts of the current tick, by organization and role; a new tick starts empty. */
   private tickContexts: Map<string, unknown> | null = null;
 
@@ -117,26 +119,26 @@ export class FanoutExecutor {
     const group = this.groupOf(args, viewer);
     const shared: MemberViewer = { kind: 'member', organizationId: viewer.organizationId, role: viewer.role, userId: null, apiKeyId: null, sessionId: null };
     const { cache, formatResult } = this.options;
-    const run = async (root: unknown): Promise<SharedResult> => {
+    const run = async (root: unknown): Promise<ExecutionResult> => {
       let contextValue = args.contextValue;
       if (isLiveRoot(root)) {
         this.options.beforeExecute?.(root);
         contextValue = this.tickContext(shared, root);
       }
-      const result = await execute({ ...args, rootValue: root, contextValue });
-      return { result, json: JSON.stringify(formatResult(result)) };
+      return execute({ ...args, rootValue: root, contextValue });
     };
+    const serialised = async (root: unknown) => JSON.stringify(formatResult(await run(root)));
+    const target = prepared?.target;
+    // Without a socket to write to (prepare was not called), results are shared as objects.
+    if (!target) return new PrefetchingStream(events, (root) => (isLiveRoot(root) ? cache.get(`r${group.id}\n${root.liveKey}`, () => run(root)) : run(root)));
     const delivery = (root: unknown): SharedDelivery => {
-      if (!isLiveRoot(root)) return new SharedDelivery(run(root));
+      if (!isLiveRoot(root)) return new SharedDelivery(serialised(root));
       // A group's subscribers get an event one after another, with the same root: no key to build.
       if (group.lastRoot === root) return group.lastDelivery!;
-      const found = cache.get(`x${group.id}\n${root.liveKey}`, () => new SharedDelivery(run(root)));
-      group.lastRoot = root;
-      group.lastDelivery = found;
+      const found = cache.get(`x${group.id}\n${root.liveKey}`, () => new SharedDelivery(serialised(root)));
+      this.remember(group, root, found);
       return found;
     };
-    const target = prepared?.target;
-    if (!target) return new PrefetchingStream(events, async (root) => (await delivery(root).execution).result);
     return new DirectStream(queueFrom(events), delivery, {
       id: target.id,
       socket: target.socket,
@@ -144,6 +146,26 @@ export class FanoutExecutor {
       maxBufferedBytes: this.options.maxBufferedBytes,
       onSlowConsumer: () => this.options.onSlowConsumer(target.socket),
     });
+  };
+
+  /**
+   * Keeps a group's delivery of `root` for its other subscribers in this tick. Forgotten when the
+   * tick ends (the cache still has it): held until the group's next event, a root and its delivery
+   * would live about a second per organization and be promoted to the old generation.
+   */
+  private remember(group: Group, root: unknown, delivery: SharedDelivery): void {
+    if (!this.rememberedThisTick.length) setImmediate(this.forgetRemembered);
+    group.lastRoot = root;
+    group.lastDelivery = delivery;
+    this.rememberedThisTick.push(group);
+  }
+
+  private readonly forgetRemembered = () => {
+    for (const group of this.rememberedThisTick) {
+      group.lastRoot = null;
+      group.lastDelivery = null;
+    }
+    this.rememberedThisTick = [];
   };
 
   /**

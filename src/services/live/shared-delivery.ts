@@ -1,12 +1,4 @@
-import type { ExecutionResult } from 'graphql';
 import { textFrameHeader } from './ws-frame';
-
-/** A result executed once for a group of subscribers, and serialised once. */
-export interface SharedResult {
-  result: ExecutionResult;
-  /** `result` as JSON (errors already formatted for clients). */
-  json: string;
-}
 
 /** Waits for a shared delivery to settle: the DirectStream whose next message it is. */
 export interface DeliveryWaiter {
@@ -19,6 +11,11 @@ export interface DeliveryWaiter {
  * followed by those bytes, and the last frame built is kept, because the sockets of a group often
  * use the same operation id. Subscribers waiting for it are called back directly when it settles:
  * one promise reaction per group and event, not one per socket.
+ *
+ * It holds the bytes only, never the result they came from: a delivery stays cached for a few
+ * seconds (fanout), long enough to outlive two young-generation collections, so whatever it holds
+ * is promoted and waits for a full collection. The result trees were most of what a busy live
+ * process kept of its last seconds of events.
  */
 export class SharedDelivery {
   status: 'pending' | 'ready' | 'failed' = 'pending';
@@ -29,10 +26,13 @@ export class SharedDelivery {
   private lastId: string | null = null;
   private lastFrame: Buffer | null = null;
 
-  /** Handles a rejection of `execution` (each waiter reports it itself). */
-  constructor(readonly execution: Promise<SharedResult>) {
-    execution.then(
-      ({ json }) => {
+  /**
+   * `json` is the result as clients may see it (errors formatted). Handles its rejection (each
+   * waiter reports it itself).
+   */
+  constructor(json: Promise<string>) {
+    json.then(
+      (json) => {
         this.body = Buffer.from(`${json}}`);
         this.status = 'ready';
         this.wake();
