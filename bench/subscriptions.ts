@@ -166,6 +166,12 @@ const webhook = async (url: string, body: string) => {
   return { status: await poster.post(body) };
 };
 
+/** Major garbage collections a process has run so far, from its /metrics (prom-client's default metrics). */
+async function majorGcs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
 /** Resident set size of a process in MB, from /proc (Linux). */
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -407,11 +413,13 @@ async function main() {
     let pipelineCpuBefore = pipelineCpu();
     // This process timestamps every delivery: when its own event loop lags, the latencies include that lag.
     const loadLoopDelay = monitorEventLoopDelay({ resolution: 5 });
+    let gcsBefore: Promise<number> = Promise.resolve(NaN);
     setTimeout(() => {
       receiver.reset();
       receiver.measuring = true;
       pipelineCpuBefore = pipelineCpu();
       loadLoopDelay.enable();
+      gcsBefore = majorGcs(api.url);
     }, WARMUP_MS);
     const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
     const pipelineBusy = busySince(pipelineCpuBefore, (now() - started - WARMUP_MS) / 1000);
@@ -435,6 +443,7 @@ async function main() {
     console.log(`  ${'event-loop delay of this (load) process'.padEnd(46)} p99 ${ms(loadLoopDelay.percentile(99) / 1e6)}   max ${ms(loadLoopDelay.max / 1e6)}`);
     console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
     console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
+    console.log(`  ${'api #1 full collections while measured'.padEnd(46)} ${(await majorGcs(api.url)) - (await gcsBefore)}`);
     if (args['pipeline-only']) return;
 
     // B. Events produced by api #2 (and, to compare, by api #1), subscribers on api #1.
