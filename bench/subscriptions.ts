@@ -414,7 +414,16 @@ async function main() {
     // This process timestamps every delivery: when its own event loop lags, the latencies include that lag.
     const loadLoopDelay = monitorEventLoopDelay({ resolution: 5 });
     let gcsBefore: Promise<number> = Promise.resolve(NaN);
+    // Each process's CPU in each measured second, next to that second's p99: which process a slow second was busy in.
+    const cpuBySecond: Record<string, number>[] = [];
+    let cpuSampler: NodeJS.Timeout | undefined;
     setTimeout(() => {
+      let last = pipelineCpu();
+      cpuSampler = setInterval(() => {
+        const current = pipelineCpu();
+        cpuBySecond.push(Object.fromEntries(Object.keys(current).map((name) => [name, (current[name]! - last[name]!) * 100])));
+        last = current;
+      }, 1000);
       receiver.reset();
       receiver.measuring = true;
       pipelineCpuBefore = pipelineCpu();
@@ -430,6 +439,7 @@ async function main() {
     }
     await sleep(500);
     receiver.measuring = false;
+    clearInterval(cpuSampler);
     clearInterval(rssTimer);
     const measuredSeconds = (now() - started - WARMUP_MS) / 1000;
     console.log(`\n  A. inbound webhooks -> worker -> Redis -> api #1, ${RATE}/s offered for ${DURATION_MS / 1000} s`);
@@ -437,6 +447,9 @@ async function main() {
     console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
     const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
     console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
+    for (const name of ['api #1', 'worker', 'postgres']) {
+      console.log(`  ${`${name} CPU by second (% of a core)`.padEnd(46)} ${cpuBySecond.map((second) => second[name]!.toFixed(0)).join(' ')}`);
+    }
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
     console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
     loadLoopDelay.disable();
