@@ -285,6 +285,17 @@ function p99BySecond(receiver: Receiver): string[] {
   return Array.from(seconds, (samples) => (samples?.length ? summarise(samples).p99.toFixed(0) : '-'));
 }
 
+/** Events that appeared on Redis in each second of p99BySecond: above the offered rate, the pipeline was catching up (and publishing in bigger bursts). */
+function eventsBySecond(receiver: Receiver): number[] {
+  const start = receiver.arrivals[0] ?? 0;
+  const counts: number[] = [];
+  for (const at of receiver.seenOnRedis.values()) {
+    const second = Math.floor((at - start) / 1000);
+    if (second >= 0) counts[second] = (counts[second] ?? 0) + 1;
+  }
+  return Array.from(counts, (count) => count ?? 0);
+}
+
 function reportLatency(label: string, samples: number[]) {
   const summary = summarise(samples);
   console.log(`  ${label.padEnd(46)} p50 ${ms(summary.p50).padStart(9)}   p99 ${ms(summary.p99).padStart(9)}   max ${ms(summary.max).padStart(9)}   (${summary.count.toLocaleString('en-US')} samples)`);
@@ -447,6 +458,7 @@ async function main() {
     console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
     const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
     console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
+    console.log(`  ${'events on Redis by second'.padEnd(46)} ${eventsBySecond(receiver).join(' ')}`);
     for (const name of ['api #1', 'worker', 'postgres']) {
       console.log(`  ${`${name} CPU by second (% of a core)`.padEnd(46)} ${cpuBySecond.map((second) => second[name]!.toFixed(0)).join(' ')}`);
     }
