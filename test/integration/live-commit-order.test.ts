@@ -1,3 +1,4 @@
+import IORedis from 'ioredis';
 import { Client } from 'pg';
 import type { FakeGraphApi } from '../../src/devtools/fake-graph';
 import { startAppWithFakeGraph } from '../helpers/app-with-fake-graph';
@@ -6,7 +7,8 @@ import { CONVERSATION_EVENTS, LiveClients, cursors, listening, noListeners, type
 import { messagesEnvelope, postWebhook, unixSeconds, wamid } from '../helpers/meta-webhook';
 import { createChannel, customerWrites, query, waitForValue, type Customer, type TestChannel } from '../helpers/outbound';
 import type { TestApp } from '../helpers/test-app';
-import { databaseUrl } from '../helpers/test-env';
+import { organizationTopic } from '../../src/pubsub/domain-event';
+import { databaseUrl, requireEnv } from '../helpers/test-env';
 import { waitForQueuesIdle } from '../helpers/wait';
 
 jest.setTimeout(60_000);
@@ -142,6 +144,42 @@ describe('live feeds: cursors in commit order', () => {
 
     expect(feed.events[before]!.conversationEvents).toMatchObject({ __typename: 'WindowClosingSoon', cursor: orphan!.seq, expiresAt });
     expect(ascending(cursors(feed))).toBe(true);
+  });
+
+  it('publishes each event as its log row, with the row of the message it is about', async () => {
+    const tap = new IORedis(requireEnv('REDIS_URL'));
+    const published: Record<string, any>[] = [];
+    try {
+      await tap.subscribe(organizationTopic(app.config.redis.prefix, org.id));
+      tap.on('message', (_topic: string, text: string) => published.push(JSON.parse(text)));
+      const customer = await customerWrites(app, channel, undefined, 'Olá, "quoted" \\ back\u2028slash 😀');
+      const event = await waitForValue(() => published.find((e) => e.type === 'MESSAGE_RECEIVED' && e.conversationId === customer.conversationId), {
+        what: 'the published MESSAGE_RECEIVED',
+      });
+      const [row] = await query<{ seq: string; created_at: string; data: Record<string, unknown> }>(
+        app,
+        `select seq::text as seq, created_at, data from conversation_event where seq = ?`,
+        [event.cursor],
+      );
+      const [message] = await query<{ id: string; text: string; wamid: string }>(app, 'select id, text, wamid from message where wamid = ?', [customer.inboundWamid]);
+      expect(event).toEqual({
+        kind: 'conversation',
+        organizationId: org.id,
+        conversationId: customer.conversationId,
+        cursor: row!.seq,
+        type: 'MESSAGE_RECEIVED',
+        data: row!.data,
+        at: new Date(row!.created_at).toISOString(),
+        message: expect.objectContaining({ id: message!.id, text: message!.text, wamid: customer.inboundWamid, direction: 'IN' }),
+      });
+      expect(message!.text).toBe('Olá, "quoted" \\ back\u2028slash 😀');
+      // An event about no message carries none.
+      const opened = published.find((e) => e.type === 'CONVERSATION_OPENED' && e.conversationId === customer.conversationId);
+      expect(opened).toBeDefined();
+      expect(opened).not.toHaveProperty('message');
+    } finally {
+      tap.disconnect();
+    }
   });
 
   it('numbers the events of one transaction in the order it wrote them', async () => {
