@@ -386,7 +386,8 @@ async function main() {
     const receiver = new Receiver();
     await tap.psubscribe(`${prefix}:events:org:*`);
     tap.on('pmessage', (_pattern: string, _channel: string, message: string) => {
-      const cursor = /"cursor":"(\d+)"/.exec(message)?.[1];
+      // PostgreSQL writes the relay's JSON with spaces around the colon.
+      const cursor = /"cursor" ?: ?"(\d+)"/.exec(message)?.[1];
       if (cursor) receiver.seenOnRedis.set(cursor, now());
       if (receiver.measuring) receiver.tapped += 1;
     });
