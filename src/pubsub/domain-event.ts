@@ -14,9 +14,10 @@ export type DomainEvent =
       at: string;
       /**
        * The row of the message the event is about (its columns, as the sequencer read it just
-       * after the commit), so api processes show it without reading it again.
+       * after the commit), so api processes show it without reading it again; null or absent when
+       * the event is about no message.
        */
-      message?: Record<string, unknown>;
+      message?: Record<string, unknown> | null;
     }
   | { kind: 'template'; organizationId: string; templateId: string; type: string; data: Record<string, unknown>; at: string }
   | { kind: 'channel'; organizationId: string; channelId: string; type: string; data: Record<string, unknown>; at: string };
