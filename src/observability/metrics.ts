@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerOpenFdsGauge } from './open-fds.metric';
 
 /** Prometheus metrics of one process; a registry per app instance so tests can run several. */
 export class Metrics {
@@ -44,5 +45,6 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    registerOpenFdsGauge(this.registry);
   }
 }

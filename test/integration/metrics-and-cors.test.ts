@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { QUEUE_NAMES } from '../../src/jobs/queues';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { createOrganization } from '../helpers/fixtures';
@@ -70,6 +70,24 @@ describe('metrics', () => {
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+  });
+
+  it('counts open file descriptors, one series, following the sockets the process holds', async () => {
+    const openFds = (text: string) => Number(/^process_open_fds (\d+)$/m.exec(text)?.[1]);
+    const before = await scrape(app);
+    expect(before.text.match(/^# TYPE process_open_fds gauge$/gm)).toHaveLength(1);
+    expect(openFds(before.text)).toBeGreaterThan(0);
+
+    const { hostname, port } = new URL(app.url);
+    const sockets = await Promise.all(
+      Array.from({ length: 25 }, () => new Promise<Socket>((resolve, reject) => connect(Number(port), hostname).once('connect', function (this: Socket) { resolve(this); }).once('error', reject))),
+    );
+    try {
+      // Each accepted connection is a descriptor of the app's process (this test runs in it too: both ends count).
+      expect(openFds((await scrape(app)).text)).toBeGreaterThanOrEqual(openFds(before.text) + 25);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it('counts failed operations apart from successful ones', async () => {
