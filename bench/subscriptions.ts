@@ -59,6 +59,8 @@ const { values: args } = parseArgs({
     'burst-only': { type: 'boolean', default: false },
     /** Stop after phase A (the real pipeline). */
     'pipeline-only': { type: 'boolean', default: false },
+    /** Runs phase A this many times on the same subscribers: one run's p99 is at the mercy of the host's noise. */
+    repeat: { type: 'string', default: '1' },
     /** Closed conversations (5 messages each) stored and analyzed before phase A (bench/lib/seed-history.ts); 0: none. */
     history: { type: 'string', default: '20000' },
   },
@@ -71,6 +73,8 @@ const DURATION_MS = Number(args.duration) * 1000;
 const WARMUP_MS = Number(args.warmup) * 1000;
 const BURST = Number(args.burst);
 const HISTORY = Number(args.history);
+const REPEAT = Number(args.repeat);
+if (!(Number.isInteger(REPEAT) && REPEAT >= 1)) throw new Error('--repeat: a whole number, 1 or more');
 if (!(HISTORY >= 0)) throw new Error('--history: a number of conversations, 0 or more');
 const ROOT = path.resolve(__dirname, '..');
 
@@ -414,63 +418,76 @@ async function main() {
         .join(', ');
     };
 
-    // A. The real pipeline at RATE events/s.
+    // A. The real pipeline at RATE events/s, `--repeat` times over the same subscribers.
     let n = 0;
-    const sendInbound: Send = async () => (await webhook(api.url, inbound(orgs[n++ % ORGS]!, `message ${n}`))).status;
     let rssPeak = rssIdle;
-    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(api.process.pid!))), 250);
-    receiver.reset();
-    const scansBefore = await sequentialScans(db);
-    // Read before the load starts: a scrape of /metrics stalls api #1's event loop for tens of ms,
-    // which at the start of the measured window showed as its slowest second.
-    const gcsBefore = await majorGcs(api.url);
-    const started = now();
-    let pipelineCpuBefore = pipelineCpu();
-    // This process timestamps every delivery: when its own event loop lags, the latencies include that lag.
-    const loadLoopDelay = monitorEventLoopDelay({ resolution: 5 });
-    // Each process's CPU in each measured second, next to that second's p99: which process a slow second was busy in.
-    const cpuBySecond: Record<string, number>[] = [];
-    let cpuSampler: NodeJS.Timeout | undefined;
-    setTimeout(() => {
-      let last = pipelineCpu();
-      cpuSampler = setInterval(() => {
-        const current = pipelineCpu();
-        cpuBySecond.push(Object.fromEntries(Object.keys(current).map((name) => [name, (current[name]! - last[name]!) * 100])));
-        last = current;
-      }, 1000);
+    const pipelineSamples: number[] = [];
+    const pipelineP99s: number[] = [];
+    for (let repetition = 1; repetition <= REPEAT; repetition++) {
+      if (repetition > 1) await quiet(receiver);
+      const sendInbound: Send = async () => (await webhook(api.url, inbound(orgs[n++ % ORGS]!, `message ${n}`))).status;
+      const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(api.process.pid!))), 250);
       receiver.reset();
-      receiver.measuring = true;
-      pipelineCpuBefore = pipelineCpu();
-      loadLoopDelay.enable();
-    }, WARMUP_MS);
-    const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
-    const pipelineBusy = busySince(pipelineCpuBefore, (now() - started - WARMUP_MS) / 1000);
-    // The pipeline's tail: every accepted webhook processed (at most three minutes more).
-    for (const deadline = now() + 180_000; now() < deadline; await sleep(200)) {
-      const backlog = Number((await db.query(`select count(*) as n from webhook_delivery where status = 'RECEIVED'`)).rows[0].n);
-      if (!backlog) break;
+      const scansBefore = await sequentialScans(db);
+      // Read before the load starts: a scrape of /metrics stalls api #1's event loop for tens of ms,
+      // which at the start of the measured window showed as its slowest second.
+      const gcsBefore = await majorGcs(api.url);
+      const started = now();
+      let pipelineCpuBefore = pipelineCpu();
+      // This process timestamps every delivery: when its own event loop lags, the latencies include that lag.
+      const loadLoopDelay = monitorEventLoopDelay({ resolution: 5 });
+      // Each process's CPU in each measured second, next to that second's p99: which process a slow second was busy in.
+      const cpuBySecond: Record<string, number>[] = [];
+      let cpuSampler: NodeJS.Timeout | undefined;
+      setTimeout(() => {
+        let last = pipelineCpu();
+        cpuSampler = setInterval(() => {
+          const current = pipelineCpu();
+          cpuBySecond.push(Object.fromEntries(Object.keys(current).map((name) => [name, (current[name]! - last[name]!) * 100])));
+          last = current;
+        }, 1000);
+        receiver.reset();
+        receiver.measuring = true;
+        pipelineCpuBefore = pipelineCpu();
+        loadLoopDelay.enable();
+      }, WARMUP_MS);
+      const load: LoadResult = await openLoop(sendInbound, RATE, DURATION_MS, WARMUP_MS);
+      const pipelineBusy = busySince(pipelineCpuBefore, (now() - started - WARMUP_MS) / 1000);
+      // The pipeline's tail: every accepted webhook processed (at most three minutes more).
+      for (const deadline = now() + 180_000; now() < deadline; await sleep(200)) {
+        const backlog = Number((await db.query(`select count(*) as n from webhook_delivery where status = 'RECEIVED'`)).rows[0].n);
+        if (!backlog) break;
+      }
+      await sleep(500);
+      receiver.measuring = false;
+      clearInterval(cpuSampler);
+      clearInterval(rssTimer);
+      const measuredSeconds = (now() - started - WARMUP_MS) / 1000;
+      console.log(`\n  A. inbound webhooks -> worker -> Redis -> api #1, ${RATE}/s offered for ${DURATION_MS / 1000} s${REPEAT > 1 ? ` (run ${repetition} of ${REPEAT})` : ''}`);
+      console.log(`  ${'webhooks accepted'.padEnd(46)} ${perSecond(load.okPerSecond).padStart(9)}   ack p99 ${ms(load.latency.p99)}`);
+      console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
+      const repetitionLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
+      for (const sample of receiver.latencies) pipelineSamples.push(sample);
+      pipelineP99s.push(repetitionLatency.p99);
+      console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
+      console.log(`  ${'events on Redis by second'.padEnd(46)} ${eventsBySecond(receiver).join(' ')}`);
+      for (const name of ['api #1', 'worker', 'postgres']) {
+        console.log(`  ${`${name} CPU by second (% of a core)`.padEnd(46)} ${cpuBySecond.map((second) => second[name]!.toFixed(0)).join(' ')}`);
+      }
+      console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
+      console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
+      loadLoopDelay.disable();
+      console.log(`  ${'event-loop delay of this (load) process'.padEnd(46)} p99 ${ms(loadLoopDelay.percentile(99) / 1e6)}   max ${ms(loadLoopDelay.max / 1e6)}`);
+      console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
+      console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
+      console.log(`  ${'api #1 full collections (warm-up included)'.padEnd(46)} ${(await majorGcs(api.url)) - gcsBefore}`);
     }
-    await sleep(500);
-    receiver.measuring = false;
-    clearInterval(cpuSampler);
-    clearInterval(rssTimer);
-    const measuredSeconds = (now() - started - WARMUP_MS) / 1000;
-    console.log(`\n  A. inbound webhooks -> worker -> Redis -> api #1, ${RATE}/s offered for ${DURATION_MS / 1000} s`);
-    console.log(`  ${'webhooks accepted'.padEnd(46)} ${perSecond(load.okPerSecond).padStart(9)}   ack p99 ${ms(load.latency.p99)}`);
-    console.log(`  ${'events through the pipeline (until drained)'.padEnd(46)} ${perSecond(receiver.tapped / measuredSeconds).padStart(9)}   over ${measuredSeconds.toFixed(1)} s`);
-    const pipelineLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
-    console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
-    console.log(`  ${'events on Redis by second'.padEnd(46)} ${eventsBySecond(receiver).join(' ')}`);
-    for (const name of ['api #1', 'worker', 'postgres']) {
-      console.log(`  ${`${name} CPU by second (% of a core)`.padEnd(46)} ${cpuBySecond.map((second) => second[name]!.toFixed(0)).join(' ')}`);
+    const pipelineLatency = summarise(pipelineSamples);
+    if (REPEAT > 1) {
+      const sorted = [...pipelineP99s].sort((x, y) => x - y);
+      console.log(`\n  ${'phase A p99 by run (ms)'.padEnd(46)} ${pipelineP99s.map((value) => value.toFixed(1)).join(' ')}`);
+      console.log(`  ${'phase A p99, median run / all runs pooled'.padEnd(46)} ${ms(sorted[Math.floor((sorted.length - 1) / 2)]!)} / ${ms(pipelineLatency.p99)}`);
     }
-    console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.deliveries / measuredSeconds).padStart(9)}`);
-    console.log(`  ${'CPU busy while offered (% of a core)'.padEnd(46)} ${pipelineBusy}`);
-    loadLoopDelay.disable();
-    console.log(`  ${'event-loop delay of this (load) process'.padEnd(46)} p99 ${ms(loadLoopDelay.percentile(99) / 1e6)}   max ${ms(loadLoopDelay.max / 1e6)}`);
-    console.log(`  ${'sequential scans'.padEnd(46)} ${describeSequentialScans(scansBefore, await sequentialScans(db), load.answered)}`);
-    console.log(`  ${'api #1 RSS (idle / peak)'.padEnd(46)} ${rssIdle.toFixed(0)} MB / ${rssPeak.toFixed(0)} MB`);
-    console.log(`  ${'api #1 full collections (warm-up included)'.padEnd(46)} ${(await majorGcs(api.url)) - gcsBefore}`);
     if (args['pipeline-only']) return;
 
     // B. Events produced by api #2 (and, to compare, by api #1), subscribers on api #1.
