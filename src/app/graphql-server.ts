@@ -14,8 +14,8 @@ import type { Config } from '../config/config';
 import type { AppDeps, GraphQLContext } from '../auth/context';
 import type { Authenticator } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
-import { anonymousEm, tenantEm } from '../db/entity-manager';
-import { createLoaders } from '../resolvers/loaders';
+import { anonymousEm, tenantEm, type EntityManager } from '../db/entity-manager';
+import { createLoaders, type Loaders } from '../resolvers/loaders';
 import { AppError } from '../domain/errors';
 import type { Metrics } from '../observability/metrics';
 import { complexityError, complexityPlugin } from '../schema/complexity.plugin';
@@ -29,7 +29,7 @@ import { ConnectionGuard } from '../services/live/connection-guard';
 import { DocumentCache } from '../services/live/document-cache';
 import { FanoutExecutor } from '../services/live/fanout';
 import { LiveLoaders } from '../services/live/live-loaders';
-import { LiveCloseCode } from '../services/live/live-deps';
+import { LiveCloseCode, type LiveSocket } from '../services/live/live-deps';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -44,10 +44,30 @@ interface GraphQLServerOptions {
   log: Logger;
 }
 
-function contextFor(viewer: Viewer | null, deps: AppDeps, requestId: string, log: Logger): GraphQLContext {
-  // A fresh EntityManager per operation, already scoped to the caller's organization.
-  const em = viewer?.kind === 'member' ? tenantEm(deps.orm, viewer.organizationId) : anonymousEm(deps.orm);
-  return { requestId, log, viewer, em, deps, loaders: createLoaders(em) };
+/**
+ * A fresh EntityManager per operation, already scoped to the caller's organization, and loaders
+ * over it; both made on first use. Over HTTP that is at once (Apollo copies the context). A
+ * subscription's context lives as long as its socket and its results are executed with the shared
+ * context of fanout.ts: made eagerly, 10,000 subscribers held 10,000 forks and 90,000 loaders that
+ * nothing used, a fifth of api #1's heap.
+ */
+function contextFor(viewer: Viewer | null, deps: AppDeps, requestId: string, log: Logger, socket?: LiveSocket): GraphQLContext {
+  let em: EntityManager | undefined;
+  let loaders: Loaders | undefined;
+  const context: GraphQLContext = {
+    requestId,
+    log,
+    viewer,
+    deps,
+    get em() {
+      return (em ??= viewer?.kind === 'member' ? tenantEm(deps.orm, viewer.organizationId) : anonymousEm(deps.orm));
+    },
+    get loaders() {
+      return (loaders ??= createLoaders(context.em));
+    },
+  };
+  if (socket) context.socket = socket;
+  return context;
 }
 
 /** Apollo over HTTP and graphql-ws over WebSocket, on the same path, schema, credentials and limits. */
@@ -135,7 +155,7 @@ export async function createGraphQLServer(options: GraphQLServerOptions) {
           document: checked.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: { ...contextFor(ctx.extra.viewer ?? null, deps, `ws-${Math.random().toString(36).slice(2)}`, log), socket: ctx.extra.socket },
+          contextValue: contextFor(ctx.extra.viewer ?? null, deps, `ws-${Math.random().toString(36).slice(2)}`, log, ctx.extra.socket),
         };
         const refused = await fanout.prepare(args, { id, socket: ctx.extra.socket, transport: ctx.extra.request.socket });
         // Errors of our own carry their original (AppError); the rest are about the variables.

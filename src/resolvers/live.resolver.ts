@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type ClassType } from 'type-graphql';
 import type { GraphQLContext } from '../auth/context';
-import { AppError, ErrorCode } from '../domain/errors';
+import { tenantEm } from '../db/entity-manager';
+import { AppError, ErrorCode, unauthenticated } from '../domain/errors';
 import { Channel } from '../entities/channel.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message } from '../entities/message.entity';
@@ -11,7 +12,6 @@ import { openConversationFeed } from '../services/live/conversation-feed';
 import { openInboxFeed } from '../services/live/inbox-feed';
 import type { FeedScope } from '../services/live/live-deps';
 import type { CatalogRoot, ChannelDomainEvent, ConversationEventRoot, InboxRoot, TemplateDomainEvent } from '../services/live/live-event';
-import { memberScope } from './member-scope';
 import {
   ChannelUpdate,
   ConversationAssigned,
@@ -27,11 +27,26 @@ import {
   templateUpdateView,
 } from './types/live.types';
 
-/** The subscriber as a feed sees it: a member, its tenant-scoped EntityManager, and its socket. */
+/**
+ * The subscriber as a feed sees it: a member, a tenant-scoped EntityManager, and its socket. A feed
+ * lives as long as its socket and reads rarely (its start, a resume, a gap), so each read gets a
+ * fork of its own instead of one held for the socket's lifetime.
+ */
 function feedScope(ctx: GraphQLContext): FeedScope {
-  const { em, viewer } = memberScope(ctx);
-  if (!ctx.deps.live) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Live feeds are served by api processes only');
-  return { live: ctx.deps.live, em, viewer, log: ctx.log, socket: ctx.socket };
+  const viewer = ctx.viewer;
+  if (viewer?.kind !== 'member') throw unauthenticated();
+  const live = ctx.deps.live;
+  if (!live) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Live feeds are served by api processes only');
+  const orm = ctx.deps.orm;
+  return {
+    live,
+    get em() {
+      return tenantEm(orm, viewer.organizationId);
+    },
+    viewer,
+    log: ctx.log,
+    socket: ctx.socket,
+  };
 }
 
 /**
