@@ -1,3 +1,4 @@
+import './app/v8-flags';
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { bootstrap, type App } from './app/bootstrap';
