@@ -429,8 +429,7 @@ async function main() {
       const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(api.process.pid!))), 250);
       receiver.reset();
       const scansBefore = await sequentialScans(db);
-      // Read before the load starts: a scrape of /metrics stalls api #1's event loop for tens of ms,
-      // which at the start of the measured window showed as its slowest second.
+      // Read before the load starts, so the scrape's work on api #1 is not part of the measured window.
       const gcsBefore = await majorGcs(api.url);
       const started = now();
       let pipelineCpuBefore = pipelineCpu();
