@@ -576,6 +576,7 @@ async function main() {
     const percent = (busy: number) => `${(busy * 100).toFixed(0)}%`;
     console.log(`  ${'CPU busy: api #1 / load process / worker'.padEnd(46)} ${percent(apiBusy).padStart(9)} / ${percent(loadBusy)} / ${percent(workerBusy)} of a core`);
     const targetLatency = reportLatency('delivery latency (Redis -> subscriber)', receiver.latencies);
+    console.log(`  ${'p99 by second (ms)'.padEnd(46)} ${p99BySecond(receiver).join(' ')}`);
     console.log(`  ${'deliveries'.padEnd(46)} ${perSecond(receiver.latencies.length / (DURATION_MS / 1000)).padStart(9)}`);
     /** `server` is the process sending to the sockets: its CPU time per delivery is printed too (the machine is shared, so wall time is noisy). */
     const burst = async (label: string, server: number) => {
