@@ -48,7 +48,14 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'hop-rate': { type: 'string', default: '20' },
     duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
+    /**
+     * Seconds of load before each measured window. Phase A's worker starts cold: V8 keeps compiling
+     * its code for thousands of messages (bench:flow counted 740 functions optimised, 5.4 s of
+     * compiler threads), on the same 2 cores. After 2 s, the first measured seconds often had a p99
+     * of 60-100 ms that fell within the window (runs of 66-88 ms); after 8 s, four runs had 18, 69,
+     * 28 and 50 ms, the 69 from one stalled second late in its window.
+     */
+    warmup: { type: 'string', default: '8' },
     burst: { type: 'string', default: '5000' },
     'log-level': { type: 'string', default: 'warn' },
     /** Writes a V8 CPU profile of api #1 to this folder (open it in Chrome DevTools). */
