@@ -23,6 +23,7 @@ import { Migration20261122090000DropEventOrganizationIdIndex } from './migration
 import { Migration20261122100000PartialEventSeqIndexes } from './migrations/Migration20261122100000PartialEventSeqIndexes';
 import { Migration20261122110000LeanerMessageWrites } from './migrations/Migration20261122110000LeanerMessageWrites';
 import { Migration20261122120000AnalyticsPendingBuckets } from './migrations/Migration20261122120000AnalyticsPendingBuckets';
+import { Migration20261123000000DropRedundantForeignKeys } from './migrations/Migration20261123000000DropRedundantForeignKeys';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -44,6 +45,7 @@ export const migrationsList = [
   { name: 'Migration20261122100000PartialEventSeqIndexes', class: Migration20261122100000PartialEventSeqIndexes },
   { name: 'Migration20261122110000LeanerMessageWrites', class: Migration20261122110000LeanerMessageWrites },
   { name: 'Migration20261122120000AnalyticsPendingBuckets', class: Migration20261122120000AnalyticsPendingBuckets },
+  { name: 'Migration20261123000000DropRedundantForeignKeys', class: Migration20261123000000DropRedundantForeignKeys },
 ];
 
 export interface OrmOptions {
