@@ -49,7 +49,7 @@ import { FakeGraphApi } from '../src/devtools/fake-graph';
 import { RUN_SECRETS, graphql, requireEnv, withDatabase } from './lib/bench-env';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
 import { seedHistory } from './lib/seed-history';
-import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, serverCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { startPrivatePostgres, type PrivatePostgres } from './lib/private-postgres';
 import { ms, perSecond, summarise } from './lib/stats';
 import { WebhookPoster } from './lib/webhook-poster';
@@ -132,7 +132,7 @@ interface CpuSnapshot {
 function cpuSnapshot(processes: { label: string; app: AppProcess }[]): CpuSnapshot {
   const snapshot: CpuSnapshot = { 'bench (load + fake Graph API)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
   for (const { label, app } of processes) snapshot[label] = cpuSeconds(app.process.pid!);
-  snapshot.postgres = privatePg ? processTreeCpuSeconds(privatePg.pid()) : cpuSecondsByName('postgres');
+  snapshot.postgres = privatePg ? processTreeCpuSeconds(privatePg.pid()) : serverCpuSeconds('postgres');
   snapshot['redis-server'] = cpuSecondsByName('redis-server');
   return snapshot;
 }

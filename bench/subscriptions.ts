@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { cpuSeconds, cpuSecondsByName, freePort, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, freePort, serverCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { RUN_SECRETS, requireEnv, withDatabase } from './lib/bench-env';
 import { openLoop, type LoadResult, type Send } from './lib/load';
 import { describeSequentialScans, sequentialScans } from './lib/pg-scans';
@@ -414,7 +414,7 @@ async function main() {
     const pipelineCpu = (): Record<string, number> => ({
       'api #1': cpuSeconds(api.process.pid!),
       worker: cpuSeconds(worker.process.pid!),
-      postgres: cpuSecondsByName('postgres'),
+      postgres: serverCpuSeconds('postgres'),
       redis: cpuSecondsByName('redis-server'),
       load: ((usage) => (usage.user + usage.system) / 1e6)(process.cpuUsage()),
     });

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
-import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
+import { cpuSeconds, cpuSecondsByName, processTreeCpuSeconds, serverCpuSeconds, startAppProcess, type AppProcess } from './lib/app-process';
 import { RUN_SECRETS, graphql, requireEnv, withDatabase } from './lib/bench-env';
 import { WebhookPoster } from './lib/webhook-poster';
 import { closedLoop, combine, openLoop, type LoadResult, type Send } from './lib/load';
@@ -154,7 +154,7 @@ async function measureCpu<T>(total: CpuUse, apiPid: number, postgresPid: number 
     return {
       api: cpuSeconds(apiPid),
       generator: (own.user + own.system) / 1e6,
-      postgres: postgresPid === undefined ? cpuSecondsByName('postgres') : processTreeCpuSeconds(postgresPid),
+      postgres: postgresPid === undefined ? serverCpuSeconds('postgres') : processTreeCpuSeconds(postgresPid),
       redis: cpuSecondsByName('redis-server'),
     };
   };

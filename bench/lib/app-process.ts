@@ -59,13 +59,37 @@ export function processTreeCpuSeconds(rootPid: number): number {
   return total;
 }
 
+/** The command name of a process (what `ps -o comm` shows). */
+function commandName(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/**
+ * CPU seconds of every server named `name` (postgres) with its children, those that exited
+ * included (processTreeCpuSeconds). Summing the live processes by name instead lost the time of
+ * a backend that exited within the measured window, and could even go down.
+ */
+export function serverCpuSeconds(name: string): number {
+  let total = 0;
+  for (const pid of processIds()) {
+    try {
+      if (commandName(pid) !== name || commandName(Number(statFields(pid)[1])) === name) continue;
+      const tree = processTreeCpuSeconds(pid);
+      if (!Number.isNaN(tree)) total += tree;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
 /** CPU seconds of every live process whose command name is `name` (redis-server). */
 export function cpuSecondsByName(name: string): number {
   let total = 0;
   for (const pid of processIds()) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const own = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name ? cpuSeconds(pid) : 0;
+      const own = commandName(pid) === name ? cpuSeconds(pid) : 0;
       if (!Number.isNaN(own)) total += own;
     } catch {
       // the process ended meanwhile
