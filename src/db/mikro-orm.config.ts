@@ -24,6 +24,7 @@ import { Migration20261122100000PartialEventSeqIndexes } from './migrations/Migr
 import { Migration20261122110000LeanerMessageWrites } from './migrations/Migration20261122110000LeanerMessageWrites';
 import { Migration20261122120000AnalyticsPendingBuckets } from './migrations/Migration20261122120000AnalyticsPendingBuckets';
 import { Migration20261123000000DropRedundantForeignKeys } from './migrations/Migration20261123000000DropRedundantForeignKeys';
+import { Migration20261123010000OneIndexOfQueuedMessages } from './migrations/Migration20261123010000OneIndexOfQueuedMessages';
 
 /** Migrations are listed here (not globbed) so the same code runs from src/ under swc and from dist/. */
 export const migrationsList = [
@@ -46,6 +47,7 @@ export const migrationsList = [
   { name: 'Migration20261122110000LeanerMessageWrites', class: Migration20261122110000LeanerMessageWrites },
   { name: 'Migration20261122120000AnalyticsPendingBuckets', class: Migration20261122120000AnalyticsPendingBuckets },
   { name: 'Migration20261123000000DropRedundantForeignKeys', class: Migration20261123000000DropRedundantForeignKeys },
+  { name: 'Migration20261123010000OneIndexOfQueuedMessages', class: Migration20261123010000OneIndexOfQueuedMessages },
 ];
 
 export interface OrmOptions {

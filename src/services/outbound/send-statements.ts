@@ -76,10 +76,13 @@ export interface Accepted {
 /** Unique to a batch item, so statement text never depends on a caller's values. */
 const position = <T>(items: T[]) => items.map((item, index) => ({ index, item }));
 
-async function loadOutgoing(em: EntityManager, ids: string[]): Promise<(OutgoingMessage | null)[]> {
-  const rows = await sql<OutgoingRow>(
-    em,
-    `select m.id, m.organization_id, m.conversation_id, m.status, m.send_state, m.send_started_at, m.send_attempts, m.payload,
+/**
+ * Messages to send, with their channel and recipient, and whether an earlier message of the same
+ * conversation is still QUEUED: a look into that conversation's part of the queue index, never a
+ * scan of the whole queue (Migration20261123010000OneIndexOfQueuedMessages). `?`: the ids, as an
+ * array literal.
+ */
+export const LOAD_OUTGOING_SQL = `select m.id, m.organization_id, m.conversation_id, m.status, m.send_state, m.send_started_at, m.send_attempts, m.payload,
        ch.id as channel_id, ch.phone_number_id, ch.throughput_per_second, ch.access_token_encrypted, ct.wa_id,
        m.status = 'QUEUED' and exists (
          select 1 from message e where e.conversation_id = m.conversation_id and e.status = 'QUEUED' and e.seq < m.seq) as earlier_queued
@@ -87,10 +90,10 @@ async function loadOutgoing(em: EntityManager, ids: string[]): Promise<(Outgoing
      join channel ch on ch.id = m.channel_id
      join conversation cv on cv.id = m.conversation_id
      join contact ct on ct.id = cv.contact_id
-     where m.id = any(?::uuid[])`,
-    [arrayLiteral(ids)],
-    { prepared: true },
-  );
+     where m.id = any(?::uuid[])`;
+
+async function loadOutgoing(em: EntityManager, ids: string[]): Promise<(OutgoingMessage | null)[]> {
+  const rows = await sql<OutgoingRow>(em, LOAD_OUTGOING_SQL, [arrayLiteral(ids)], { prepared: true });
   const byId = new Map(rows.map((row) => [row.id, outgoingOf(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }
